@@ -1,0 +1,126 @@
+"""Complex steerable pyramid (Portilla & Simoncelli 2000; as used by Wadhwa et al. 2013), built in
+the frequency domain with cropped bands, in torch (CPU or CUDA).
+
+Radial filters are log-raised-cosine transitions ``1 / filters_per_octave`` octaves wide; angular
+filters are c * cos(theta - theta_k)^(K-1) on one half-plane, so each band is analytic (complex)
+and its phase measures local motion. The filters form a tight frame: with every band unchanged,
+``reconstruct_delta`` returns 0 exactly. Each band is computed on the smallest FFT-friendly box
+of the spectrum that holds its filter, so coarse bands are small and cheap.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def _fft_friendly(n: int, limit: int) -> int:
+    """The smallest even m >= n with only factors 2, 3 and 5 (fast FFT sizes), at most ``limit``."""
+    m = n + (n % 2)
+    while m < limit:
+        k = m
+        for p in (2, 3, 5):
+            while k % p == 0:
+                k //= p
+        if k == 1:
+            return m
+        m += 2
+    return limit
+
+
+def _crop_range(size: int, r_max: float) -> tuple[int, int]:
+    """Index range, in fftshift order, of the frequencies with |w| <= r_max (rad/sample)."""
+    centre = size // 2
+    half = math.floor(r_max * size / (2 * math.pi)) + 1
+    n = _fft_friendly(2 * half, size)
+    if n >= size:
+        return 0, size
+    return centre - n // 2, centre + n // 2
+
+
+class ComplexSteerablePyramid:
+    """Bands for one frame size. ``decompose`` a (B, H, W) image into complex bands; turn changed
+    bands back into an image with ``reconstruct_delta``."""
+
+    def __init__(
+        self,
+        height: int,
+        width: int,
+        levels: int | None = None,
+        orientations: int = 4,
+        filters_per_octave: int = 1,
+        device: str | torch.device = "cpu",
+    ):
+        self.height, self.width, self.orientations = height, width, orientations
+        n = filters_per_octave
+        if levels is None:
+            levels = max(1, math.floor(math.log2(min(height, width) / 4)) * n)  # down to ~4 px bands
+        self.levels = levels
+        wy = (torch.arange(height, dtype=torch.float64) - height // 2) * (2 * math.pi / height)
+        wx = (torch.arange(width, dtype=torch.float64) - width // 2) * (2 * math.pi / width)
+        wy, wx = torch.meshgrid(wy, wx, indexing="ij")
+        radius = torch.hypot(wx, wy)
+        log_radius = torch.log2(radius.clamp_min(1e-12) / math.pi)
+        theta = torch.atan2(wy, wx)
+        width_oct = 1.0 / n
+
+        def low(boundary: float) -> torch.Tensor:
+            t = ((log_radius - (boundary - width_oct / 2)) / width_oct).clamp(0, 1)
+            return torch.cos(t * math.pi / 2)
+
+        def high(boundary: float) -> torch.Tensor:
+            return torch.sqrt((1 - low(boundary) ** 2).clamp_min(0))
+
+        boundaries = [-0.5 - j / n for j in range(levels + 1)]
+        order = orientations - 1
+        # c^2 * sum_k cos^(2 order)(theta - theta_k) = 1 for K evenly spaced orientations
+        norm = math.sqrt(4**order / (orientations * math.comb(2 * order, order)))
+        # one entry per level: the spectrum box it needs and its K oriented filters (K, h, w)
+        self.bands: list[tuple[slice, slice, torch.Tensor]] = []
+        for j in range(levels):
+            radial = low(boundaries[j]) * high(boundaries[j + 1])
+            r_max = math.pi * 2 ** (boundaries[j] + width_oct / 2)
+            ys, xs = slice(*_crop_range(height, r_max)), slice(*_crop_range(width, r_max))
+            filters = []
+            for k in range(orientations):
+                angle = torch.remainder(theta - math.pi * k / orientations + math.pi, 2 * math.pi) - math.pi
+                angular = norm * torch.cos(angle).clamp_min(0) ** order
+                angular = torch.where(angle.abs() < math.pi / 2, angular, torch.zeros_like(angular))
+                filters.append((radial * angular)[ys, xs])
+            self.bands.append((ys, xs, torch.stack(filters).to(device=device, dtype=torch.float32)))
+        r_max = math.pi * 2 ** (boundaries[levels] + width_oct / 2)
+        ys, xs = slice(*_crop_range(height, r_max)), slice(*_crop_range(width, r_max))
+        self.lowpass = (ys, xs, low(boundaries[levels])[ys, xs].to(device=device, dtype=torch.float32))
+
+    @staticmethod
+    def spectrum(image: torch.Tensor) -> torch.Tensor:
+        """(B, H, W) real -> centred spectrum (B, H, W) complex."""
+        return torch.fft.fftshift(torch.fft.fft2(image), dim=(-2, -1))
+
+    def decompose(self, image: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """(B, H, W) real -> (bands, lowpass): one complex tensor (B, K, h_j, w_j) per level j, fine to
+        coarse, and the real low-pass residual (B, h, w), sub-sampled. The high-pass residual is not
+        returned: magnification never changes it."""
+        spectrum = self.spectrum(image)
+        bands = [
+            torch.fft.ifft2(torch.fft.ifftshift(spectrum[:, None, ys, xs] * filters, dim=(-2, -1)))
+            for ys, xs, filters in self.bands
+        ]
+        ys, xs, filt = self.lowpass
+        lowpass = torch.fft.ifft2(torch.fft.ifftshift(spectrum[:, ys, xs] * filt, dim=(-2, -1))).real
+        return bands, lowpass
+
+    def reconstruct_delta(self, band_changes: list[torch.Tensor], lowpass_change: torch.Tensor | None = None) -> torch.Tensor:
+        """The image change (B, H, W) caused by adding ``band_changes`` and ``lowpass_change`` (shaped as
+        from ``decompose``) to the bands and the low-pass residual."""
+        first = band_changes[0]
+        total = torch.zeros(first.shape[0], self.height, self.width, dtype=first.dtype, device=first.device)
+        for (ys, xs, filters), change in zip(self.bands, band_changes):
+            total[:, ys, xs] += (torch.fft.fftshift(torch.fft.fft2(change), dim=(-2, -1)) * filters).sum(1)
+        # bands are analytic (one half-plane): the real image takes twice their real part
+        total = 2 * total
+        if lowpass_change is not None:
+            ys, xs, filt = self.lowpass
+            total[:, ys, xs] += torch.fft.fftshift(torch.fft.fft2(lowpass_change), dim=(-2, -1)) * filt
+        return torch.fft.ifft2(torch.fft.ifftshift(total, dim=(-2, -1))).real
