@@ -1,0 +1,60 @@
+"""Workflow config validation that names the offending key and the rules that read it.
+
+The schema (workflow/schemas/config.schema.yaml) annotates keys with ``x-rules``; an error
+becomes one line such as::
+
+    config key methods.phase.orientations (read by rule magnify): 0 is less than the minimum of 2
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from motionmag.errors import MotionmagError
+
+
+def _rules_for(schema: dict, path: list) -> list[str]:
+    """The x-rules of the deepest schema node along ``path`` that has them."""
+    rules, node = schema.get("x-rules", []), schema
+    for key in path:
+        props = node.get("properties", {})
+        if isinstance(key, str) and key in props:
+            node = props[key]
+        elif isinstance(key, int) and "items" in node:
+            node = node["items"]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            break
+        rules = node.get("x-rules", rules)
+    return rules
+
+
+def _set_defaults(schema: dict, config: dict) -> None:
+    for key, prop in schema.get("properties", {}).items():
+        if key not in config and "default" in prop:
+            config[key] = prop["default"]
+        if isinstance(config.get(key), dict) and prop.get("type") == "object":
+            _set_defaults(prop, config[key])
+
+
+def validate_config(config: dict, schema_path: str | Path) -> dict:
+    """Validate ``config`` in place (filling defaults); raise MotionmagError naming key and rules."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is not None:
+        path = list(error.absolute_path)
+        if error.validator == "additionalProperties" and error.instance is not None:
+            extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            path += extra[:1]
+        key = ".".join(str(p) for p in path) or "(top level)"
+        rules = _rules_for(schema, path)
+        used = f" (read by rule {', '.join(rules)})" if rules else ""
+        message = error.message if len(error.message) < 200 else error.message[:200] + "..."
+        raise MotionmagError(f"config key {key}{used}: {message}")
+    _set_defaults(schema, config)
+    return config

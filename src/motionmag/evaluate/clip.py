@@ -1,0 +1,88 @@
+"""Evaluate one magnified clip: every frame t >= 1 against the reference frame 0 of the input."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Iterable
+
+import numpy as np
+import torch
+
+from motionmag.evaluate.metrics import (
+    magnification_error,
+    measured_amplification,
+    motion_error,
+    psnr,
+    region_displacement,
+    ssim,
+)
+from motionmag.flow import FlowModel
+from motionmag.methods.base import frame_to_tensor
+
+
+def _summary(values: list[float]) -> tuple[float, float, float]:
+    """mean, standard deviation and standard error of the mean (NaN when undefined)."""
+    v = np.asarray([x for x in values if np.isfinite(x)], np.float64)
+    if not len(v):
+        return math.nan, math.nan, math.nan
+    std = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+    return float(v.mean()), std, std / math.sqrt(len(v))
+
+
+def evaluate_clip(
+    inputs: Iterable[np.ndarray],
+    outputs: Iterable[np.ndarray],
+    alpha: float,
+    flow_model: FlowModel,
+    truths: Iterable[np.ndarray] | None = None,
+    regions: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    device: str | torch.device = "cpu",
+) -> dict[str, float]:
+    """Metrics of ``outputs`` (the input clip magnified by ``alpha``), one pair (0, t) per frame t >= 1.
+
+    Args:
+        truths: ground-truth magnified frames, for SSIM and PSNR (synthetic clips).
+        regions: name -> (boolean (H, W) mask, (T, 2) true input displacement from frame 0); gives
+            ``amplification_<name>`` (should equal alpha) and ``residual_px_<name>`` (the largest
+            distance between measured and alpha-times-true displacement).
+
+    Returns a flat dict: ``<metric>``, ``<metric>_std``, ``<metric>_sem`` and ``pairs``.
+    """
+    device = torch.device(device)
+    series: dict[str, list[float]] = defaultdict(list)
+    measured: dict[str, list[np.ndarray]] = defaultdict(list)
+    truths = iter(truths) if truths is not None else None
+    ref_in = ref_out = None
+    pairs = 0
+    with torch.no_grad():
+        for t, (frame_in, frame_out) in enumerate(zip(inputs, outputs)):
+            x, y = frame_to_tensor(frame_in, device), frame_to_tensor(frame_out, device)
+            truth = frame_to_tensor(next(truths), device) if truths is not None else None
+            if truth is not None and t > 0:
+                series["ssim"].append(float(ssim(y, truth)))
+                series["psnr"].append(float(psnr(y, truth)))
+            if t == 0:
+                ref_in, ref_out = x, y
+                for name in regions or {}:
+                    measured[name].append(np.zeros(2))
+                continue
+            fs = flow_model(ref_in, x)
+            fp = flow_model(ref_in, y)
+            series["motion_error"].append(float(motion_error(fp, fs, alpha)))
+            series["magnification_error"].append(float(magnification_error(fp, fs, alpha)))
+            if regions:
+                f_out = flow_model(ref_out, y)
+                for name, (mask, _) in regions.items():
+                    measured[name].append(region_displacement(f_out, mask)[0].cpu().numpy())
+            pairs += 1
+    result: dict[str, float] = {"pairs": pairs}
+    for metric in ("motion_error", "magnification_error", "ssim", "psnr"):
+        mean, std, sem = _summary(series.get(metric, []))
+        result.update({metric: mean, f"{metric}_std": std, f"{metric}_sem": sem})
+    for name, (_, true_input) in (regions or {}).items():
+        got = np.stack(measured[name])
+        true_input = np.asarray(true_input)[: len(got)]
+        result[f"amplification_{name}"] = measured_amplification(got, true_input)
+        result[f"residual_px_{name}"] = float(np.linalg.norm(got - alpha * true_input, axis=1).max())
+    return result

@@ -1,0 +1,176 @@
+"""The workflow's steps as plain functions (the Snakemake scripts only unpack arguments and call these).
+
+Clips live as folders of lossless PNG frames next to a ``meta.json`` (fps, size, and for rendered
+clips the renderer settings that define their ground truth).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from motionmag import __version__
+from motionmag.data.demo import DemoClip, DemoRenderer
+from motionmag.io import open_video, open_writer
+from motionmag.methods import get_magnifier
+
+
+def _write_json(path: str | Path, payload: dict) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=1))
+    os.replace(tmp, path)
+
+
+def read_meta(path: str | Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def render_clip(settings: dict, frames_dir: str | Path, meta_path: str | Path, alpha: float = 1.0) -> None:
+    """Render a synthetic clip (or, with alpha, its magnified ground truth) to PNG frames."""
+    clip = DemoClip.from_dict(settings)
+    renderer = DemoRenderer(clip)
+    with open_writer(frames_dir, clip.fps) as writer:
+        for frame in tqdm(renderer.frames(alpha), total=clip.frames, desc=f"render x{alpha:g}"):
+            writer.write(frame)
+    obj, bg = renderer.displacements(alpha)
+    meta = dict(fps=clip.fps, width=clip.width, height=clip.height, frames=clip.frames, render=clip.to_dict())
+    meta.update(alpha=alpha, object_displacement=obj.tolist(), background_displacement=bg.tolist())
+    _write_json(meta_path, meta)
+
+
+def import_clip(source: str | Path, frames_dir: str | Path, meta_path: str | Path, fps: float | None = None,
+                max_frames: int | None = None, scale: float = 1.0) -> None:
+    """Copy a video or frame folder to lossless PNG frames, optionally shortened and downscaled."""
+    import cv2
+
+    reader = open_video(source, fps=fps)
+    total = min(len(reader), max_frames or len(reader))
+    count, size = 0, None
+    with open_writer(frames_dir, reader.info.fps) as writer:
+        for frame in tqdm(reader, total=total, desc="import"):
+            if count == total:
+                break
+            if scale != 1.0:
+                size = (max(2, round(frame.shape[1] * scale)), max(2, round(frame.shape[0] * scale)))
+                frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            writer.write(frame)
+            count += 1
+    h, w = frame.shape[:2]
+    _write_json(meta_path, dict(fps=float(reader.info.fps), width=w, height=h, frames=count, source=str(source), render=None))
+
+
+def magnify_clip(frames_dir: str | Path, meta_path: str | Path, method: str, settings: dict, alpha: float,
+                 out_dir: str | Path, device: str = "cpu") -> None:
+    meta = read_meta(meta_path)
+    magnifier = get_magnifier(method, fps=meta["fps"], device=device, **settings)
+    reader = open_video(frames_dir, fps=meta["fps"])
+    with open_writer(out_dir, meta["fps"]) as writer:
+        for frame in tqdm(magnifier.magnify(reader, alpha), total=len(reader), desc=f"{method} x{alpha:g}"):
+            writer.write(frame)
+
+
+def encode_video(frames_dir: str | Path, meta_path: str | Path, out_path: str | Path, crf: int = 18) -> None:
+    meta = read_meta(meta_path)
+    with open_writer(out_path, meta["fps"], crf=crf) as writer:
+        for frame in open_video(frames_dir, fps=meta["fps"]):
+            writer.write(frame)
+
+
+def side_by_side_video(frame_dirs: list[str], labels: list[str], meta_path: str | Path, out_path: str | Path,
+                       crf: int = 18) -> None:
+    from motionmag.report.visuals import side_by_side
+
+    meta = read_meta(meta_path)
+    streams = [open_video(d, fps=meta["fps"]) for d in frame_dirs]
+    with open_writer(out_path, meta["fps"], crf=crf) as writer:
+        for frame in side_by_side(streams, labels):
+            writer.write(frame)
+
+
+def xt_slice_image(frame_dirs: list[str], labels: list[str], meta_path: str | Path, out_path: str | Path) -> None:
+    """x-t slices through the row of the object's centre (rendered clips) or the middle row."""
+    import cv2
+
+    from motionmag.report.visuals import slice_panel, xt_slice
+
+    meta = read_meta(meta_path)
+    row = meta["height"] // 2
+    if meta.get("render"):
+        row = int(meta["render"]["object_center"][1] * meta["height"])
+    slices = [xt_slice(open_video(d, fps=meta["fps"]), row) for d in frame_dirs]
+    panel = slice_panel(slices, labels)
+    cv2.imwrite(str(out_path), cv2.cvtColor(panel, cv2.COLOR_RGB2BGR))
+
+
+def code_version() -> str:
+    """Package version plus the git commit when run from a checkout."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
+                                cwd=Path(__file__).parent).stdout.strip()
+        return f"{__version__}+g{commit}"
+    except (OSError, subprocess.CalledProcessError):
+        return __version__
+
+
+def settings_hash(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def evaluate_cell(clip: str, method: str, flow: str, alpha: float, clip_dir: str | Path, meta_path: str | Path,
+                  magnified_dir: str | Path, out_csv: str | Path, truth_dir: str | Path | None = None,
+                  method_settings: dict | None = None, region_margin: int = 8, device: str = "cpu",
+                  checkpoint_sha256: str = "") -> dict:
+    """One result cell: metrics of one magnified clip under one evaluation flow model."""
+    from motionmag.evaluate import evaluate_clip
+    from motionmag.flow import get_flow_model
+
+    meta = read_meta(meta_path)
+    regions = None
+    if meta.get("render"):
+        renderer = DemoRenderer(DemoClip.from_dict(meta["render"]))
+        obj_region, bg_region = renderer.regions(margin=region_margin)
+        obj, bg = renderer.displacements()
+        regions = {"object": (obj_region, obj), "background": (bg_region, bg)}
+    flow_model = get_flow_model(flow, device=device)
+    inputs = open_video(clip_dir, fps=meta["fps"])
+    outputs = open_video(magnified_dir, fps=meta["fps"])
+    truths = open_video(truth_dir, fps=meta["fps"]) if truth_dir else None
+    with torch.inference_mode():
+        metrics = evaluate_clip(inputs, outputs, alpha, flow_model, truths=truths, regions=regions, device=device)
+    row = dict(benchmark=clip, method=method, flow=flow, alpha=alpha, **metrics)
+    for name in ("object", "background"):  # the same columns for every cell
+        row.setdefault(f"amplification_{name}", math.nan)
+        row.setdefault(f"residual_px_{name}", math.nan)
+    row.update(config_hash=settings_hash(method, method_settings, flow, alpha, meta.get("render")),
+               code_version=code_version(), checkpoint_sha256=checkpoint_sha256)
+    out_csv = Path(out_csv)
+    tmp = out_csv.with_name(f".{out_csv.name}.tmp")
+    pd.DataFrame([row]).to_csv(tmp, index=False, float_format="%.6g")
+    os.replace(tmp, out_csv)
+    return row
+
+
+def make_tables(cell_paths: list[str], alphas: list[float], cells_csv: str | Path, tables_dir: str | Path) -> None:
+    from motionmag.report.tables import collect_cells, write_tables
+
+    cells = collect_cells(cell_paths)
+    Path(tables_dir).mkdir(parents=True, exist_ok=True)
+    cells.to_csv(cells_csv, index=False, float_format="%.6g")
+    write_tables(cells, tables_dir, alphas)
+
+
+def make_plot(cells_csv: str | Path, metric: str, out_png: str | Path) -> None:
+    from motionmag.report.plots import plot_metric_vs_alpha
+
+    cells = pd.read_csv(cells_csv)
+    plot_metric_vs_alpha(cells, metric, out_png)
+

@@ -1,0 +1,107 @@
+# Helpers shared by every stage: config validation, the clip / method / alpha lists, paths.
+
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
+
+from motionmag.config import validate_config
+from motionmag.errors import MotionmagError
+
+try:
+    validate_config(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
+except MotionmagError as err:
+    raise WorkflowError(str(err)) from None
+
+
+def usable_clips():
+    """Clips from the config; an optional clip whose path is missing is skipped with a warning."""
+    clips = {}
+    for name, clip in config["clips"].items():
+        if "path" in clip and not Path(clip["path"]).exists():
+            if clip.get("optional"):
+                logger.warning(f"clip {name}: {clip['path']} not found, skipped (optional)")
+                continue
+            raise WorkflowError(
+                f"config key clips.{name}.path (read by rule import_clip): {clip['path']} does not exist"
+            )
+        clips[name] = clip
+    return clips
+
+
+CLIPS = usable_clips()
+RENDERED = [name for name, clip in CLIPS.items() if "render" in clip]
+IMPORTED = [name for name, clip in CLIPS.items() if "path" in clip]
+METHODS = list(config["methods"])
+ALPHAS = [f"{alpha:g}" for alpha in config["alphas"]]
+FLOWS = config["evaluation"]["flows"]
+METRICS = ["motion_error", "magnification_error", "ssim", "psnr", "amplification_object"]
+
+
+def one_of(names):
+    """A wildcard regex matching exactly these names (and nothing when the list is empty)."""
+    return "|".join(names) if names else "(?!x)x"
+
+
+wildcard_constraints:
+    clip=one_of(list(CLIPS)),
+    method=one_of(METHODS),
+    flow=one_of(FLOWS),
+    alpha=r"[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?",
+
+
+def clip_frames(wildcards):
+    return f"results/clips/{wildcards.clip}/frames"
+
+
+def clip_meta(wildcards):
+    return f"results/clips/{wildcards.clip}/meta.json"
+
+
+def truth_frames(wildcards):
+    """Ground-truth magnified frames, for rendered clips only."""
+    if wildcards.clip in RENDERED:
+        return f"results/clips/{wildcards.clip}/truth/x{wildcards.alpha}"
+    return []
+
+
+def magnified_all_methods(wildcards):
+    return [f"results/magnified/{wildcards.clip}/{m}/x{wildcards.alpha}" for m in METHODS]
+
+
+def result_cells():
+    return expand(
+        "results/eval/{clip}/{method}/{flow}/x{alpha}.csv",
+        clip=list(CLIPS),
+        method=METHODS,
+        flow=FLOWS,
+        alpha=ALPHAS,
+    )
+
+
+def table_files():
+    return expand(
+        "results/tables/{metric}_x{alpha}.{ext}",
+        metric=METRICS,
+        alpha=ALPHAS,
+        ext=["csv", "md", "tex"],
+    )
+
+
+def final_outputs():
+    return [
+        "results/tables/cells.csv",
+        *table_files(),
+        *expand("results/tables/{metric}_x{alpha}.html", metric=METRICS, alpha=ALPHAS),
+        *expand("results/plots/{metric}_vs_alpha.png", metric=METRICS),
+        *expand(
+            "results/videos/{clip}/side_by_side_x{alpha}.mp4", clip=list(CLIPS), alpha=ALPHAS
+        ),
+        *expand(
+            "results/videos/{clip}/{method}_x{alpha}.mp4",
+            clip=list(CLIPS),
+            method=METHODS,
+            alpha=ALPHAS,
+        ),
+        *expand("results/slices/{clip}/x{alpha}.png", clip=list(CLIPS), alpha=ALPHAS),
+    ]

@@ -1,0 +1,92 @@
+# Every clip x method x alpha, magnified to lossless PNG frames, plus what people look at.
+
+
+rule magnify:
+    input:
+        frames=clip_frames,
+        meta=clip_meta,
+    output:
+        directory("results/magnified/{clip}/{method}/x{alpha}"),
+    params:
+        settings=lambda wildcards: config["methods"][wildcards.method],
+        device=config["device"],
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    log:
+        "logs/magnify/{clip}/{method}/x{alpha}.log",
+    benchmark:
+        "benchmarks/magnify/{clip}/{method}/x{alpha}.tsv"
+    conda:
+        "../../envs/motionmag.yaml"
+    script:
+        "../scripts/magnify.py"
+
+
+rule encode_video:
+    input:
+        frames="results/magnified/{clip}/{method}/x{alpha}",
+        meta=clip_meta,
+    output:
+        report(
+            "results/videos/{clip}/{method}_x{alpha}.mp4",
+            caption="../report/video.rst",
+            category="Videos",
+            subcategory="{clip}",
+            labels={"clip": "{clip}", "method": "{method}", "alpha": "{alpha}"},
+        ),
+    params:
+        crf=config.get("videos", {}).get("crf", 18),
+    log:
+        "logs/encode_video/{clip}/{method}_x{alpha}.log",
+    conda:
+        "../../envs/motionmag.yaml"
+    script:
+        "../scripts/encode_video.py"
+
+
+rule side_by_side:
+    input:
+        frames=clip_frames,
+        meta=clip_meta,
+        magnified=magnified_all_methods,
+    output:
+        report(
+            "results/videos/{clip}/side_by_side_x{alpha}.mp4",
+            caption="../report/side_by_side.rst",
+            category="Videos",
+            subcategory="{clip}",
+            labels={"clip": "{clip}", "method": "all", "alpha": "{alpha}"},
+        ),
+    params:
+        labels=lambda wildcards: ["input"] + [f"{m} x{wildcards.alpha}" for m in METHODS],
+        crf=config.get("videos", {}).get("crf", 18),
+    log:
+        "logs/side_by_side/{clip}/x{alpha}.log",
+    conda:
+        "../../envs/motionmag.yaml"
+    script:
+        "../scripts/side_by_side.py"
+
+
+rule xt_slice:
+    input:
+        frames=clip_frames,
+        meta=clip_meta,
+        magnified=magnified_all_methods,
+    output:
+        report(
+            "results/slices/{clip}/x{alpha}.png",
+            caption="../report/xt_slice.rst",
+            category="x-t slices",
+            labels={"clip": "{clip}", "alpha": "{alpha}"},
+        ),
+    params:
+        labels=lambda wildcards: ["input"] + [f"{m} x{wildcards.alpha}" for m in METHODS],
+    log:
+        "logs/xt_slice/{clip}/x{alpha}.log",
+    conda:
+        "../../envs/motionmag.yaml"
+    script:
+        "../scripts/xt_slice.py"

@@ -1,0 +1,14 @@
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")
+
+from pathlib import Path
+
+from motionmag.pipeline import make_tables
+
+make_tables(
+    list(snakemake.input),
+    snakemake.params.alphas,
+    snakemake.output.cells,
+    Path(snakemake.output.cells).parent,
+)
