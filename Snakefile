@@ -17,6 +17,16 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+
+
+# names cannot smuggle paths: each wildcard matches only configured names
+wildcard_constraints:
+    clip=one_of(list(CLIPS)),
+    method=one_of(METHODS),
+    flow=one_of(FLOWS),
+    alpha=r"[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?",
+
+
 include: "workflow/rules/clips.smk"
 include: "workflow/rules/magnify.smk"
 include: "workflow/rules/evaluate.smk"
@@ -24,6 +34,6 @@ include: "workflow/rules/tables.smk"
 
 
 rule all:
+    default_target: True
     input:
         final_outputs(),
-    default_target: True

@@ -54,17 +54,17 @@ def import_clip(source: str | Path, frames_dir: str | Path, meta_path: str | Pat
 
     reader = open_video(source, fps=fps)
     total = min(len(reader), max_frames or len(reader))
-    count, size = 0, None
+    count, h, w = 0, reader.info.height, reader.info.width
+    if scale != 1.0:
+        h, w = max(2, round(h * scale)), max(2, round(w * scale))
     with open_writer(frames_dir, reader.info.fps) as writer:
         for frame in tqdm(reader, total=total, desc="import"):
             if count == total:
                 break
             if scale != 1.0:
-                size = (max(2, round(frame.shape[1] * scale)), max(2, round(frame.shape[0] * scale)))
-                frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+                frame = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
             writer.write(frame)
             count += 1
-    h, w = frame.shape[:2]
     _write_json(meta_path, dict(fps=float(reader.info.fps), width=w, height=h, frames=count, source=str(source), render=None))
 
 

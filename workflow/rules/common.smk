@@ -20,10 +20,12 @@ def usable_clips():
     for name, clip in config["clips"].items():
         if "path" in clip and not Path(clip["path"]).exists():
             if clip.get("optional"):
-                logger.warning(f"clip {name}: {clip['path']} not found, skipped (optional)")
+                logger.warning(
+                    f"clip {name}: {clip['path']} not found, skipped (optional)"
+                )
                 continue
             raise WorkflowError(
-                f"config key clips.{name}.path (read by rule import_clip): {clip['path']} does not exist"
+                f"config key clips.{name}.path: {clip['path']} does not exist (read by the import_clip step)"
             )
         clips[name] = clip
     return clips
@@ -35,19 +37,18 @@ IMPORTED = [name for name, clip in CLIPS.items() if "path" in clip]
 METHODS = list(config["methods"])
 ALPHAS = [f"{alpha:g}" for alpha in config["alphas"]]
 FLOWS = config["evaluation"]["flows"]
-METRICS = ["motion_error", "magnification_error", "ssim", "psnr", "amplification_object"]
+METRICS = [
+    "motion_error",
+    "magnification_error",
+    "ssim",
+    "psnr",
+    "amplification_object",
+]
 
 
 def one_of(names):
     """A wildcard regex matching exactly these names (and nothing when the list is empty)."""
     return "|".join(names) if names else "(?!x)x"
-
-
-wildcard_constraints:
-    clip=one_of(list(CLIPS)),
-    method=one_of(METHODS),
-    flow=one_of(FLOWS),
-    alpha=r"[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?",
 
 
 def clip_frames(wildcards):
@@ -66,7 +67,9 @@ def truth_frames(wildcards):
 
 
 def magnified_all_methods(wildcards):
-    return [f"results/magnified/{wildcards.clip}/{m}/x{wildcards.alpha}" for m in METHODS]
+    return [
+        f"results/magnified/{wildcards.clip}/{m}/x{wildcards.alpha}" for m in METHODS
+    ]
 
 
 def result_cells():
@@ -95,7 +98,9 @@ def final_outputs():
         *expand("results/tables/{metric}_x{alpha}.html", metric=METRICS, alpha=ALPHAS),
         *expand("results/plots/{metric}_vs_alpha.png", metric=METRICS),
         *expand(
-            "results/videos/{clip}/side_by_side_x{alpha}.mp4", clip=list(CLIPS), alpha=ALPHAS
+            "results/videos/{clip}/side_by_side_x{alpha}.mp4",
+            clip=list(CLIPS),
+            alpha=ALPHAS,
         ),
         *expand(
             "results/videos/{clip}/{method}_x{alpha}.mp4",

@@ -9,19 +9,19 @@ rule evaluate_cell:
         truth=truth_frames,
     output:
         "results/eval/{clip}/{method}/{flow}/x{alpha}.csv",
-    params:
-        method_settings=lambda wildcards: config["methods"][wildcards.method],
-        region_margin=config["evaluation"].get("region_margin", 8),
-        device=config["device"],
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=30,
     log:
         "logs/evaluate_cell/{clip}/{method}/{flow}/x{alpha}.log",
     benchmark:
         "benchmarks/evaluate_cell/{clip}/{method}/{flow}/x{alpha}.tsv"
     conda:
         "../../envs/motionmag.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        method_settings=lambda wildcards: config["methods"][wildcards.method],
+        region_margin=config["evaluation"].get("region_margin", 8),
+        device=config["device"],
     script:
         "../scripts/evaluate_cell.py"

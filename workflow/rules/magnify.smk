@@ -7,19 +7,19 @@ rule magnify:
         meta=clip_meta,
     output:
         directory("results/magnified/{clip}/{method}/x{alpha}"),
-    params:
-        settings=lambda wildcards: config["methods"][wildcards.method],
-        device=config["device"],
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=60,
     log:
         "logs/magnify/{clip}/{method}/x{alpha}.log",
     benchmark:
         "benchmarks/magnify/{clip}/{method}/x{alpha}.tsv"
     conda:
         "../../envs/motionmag.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        settings=lambda wildcards: config["methods"][wildcards.method],
+        device=config["device"],
     script:
         "../scripts/magnify.py"
 
@@ -36,12 +36,12 @@ rule encode_video:
             subcategory="{clip}",
             labels={"clip": "{clip}", "method": "{method}", "alpha": "{alpha}"},
         ),
-    params:
-        crf=config.get("videos", {}).get("crf", 18),
     log:
         "logs/encode_video/{clip}/{method}_x{alpha}.log",
     conda:
         "../../envs/motionmag.yaml"
+    params:
+        crf=config.get("videos", {}).get("crf", 18),
     script:
         "../scripts/encode_video.py"
 
@@ -59,13 +59,14 @@ rule side_by_side:
             subcategory="{clip}",
             labels={"clip": "{clip}", "method": "all", "alpha": "{alpha}"},
         ),
-    params:
-        labels=lambda wildcards: ["input"] + [f"{m} x{wildcards.alpha}" for m in METHODS],
-        crf=config.get("videos", {}).get("crf", 18),
     log:
         "logs/side_by_side/{clip}/x{alpha}.log",
     conda:
         "../../envs/motionmag.yaml"
+    params:
+        labels=lambda wildcards: ["input"]
+        + [f"{m} x{wildcards.alpha}" for m in METHODS],
+        crf=config.get("videos", {}).get("crf", 18),
     script:
         "../scripts/side_by_side.py"
 
@@ -82,11 +83,12 @@ rule xt_slice:
             category="x-t slices",
             labels={"clip": "{clip}", "alpha": "{alpha}"},
         ),
-    params:
-        labels=lambda wildcards: ["input"] + [f"{m} x{wildcards.alpha}" for m in METHODS],
     log:
         "logs/xt_slice/{clip}/x{alpha}.log",
     conda:
         "../../envs/motionmag.yaml"
+    params:
+        labels=lambda wildcards: ["input"]
+        + [f"{m} x{wildcards.alpha}" for m in METHODS],
     script:
         "../scripts/xt_slice.py"

@@ -12,12 +12,12 @@ rule tables:
             labels={"table": "all cells"},
         ),
         tables=table_files(),
-    params:
-        alphas=config["alphas"],
     log:
         "logs/tables/tables.log",
     conda:
         "../../envs/motionmag.yaml"
+    params:
+        alphas=config["alphas"],
     script:
         "../scripts/tables.py"
 

@@ -23,7 +23,7 @@ from motionmag.methods.base import frame_to_tensor
 
 def _summary(values: list[float]) -> tuple[float, float, float]:
     """mean, standard deviation and standard error of the mean (NaN when undefined)."""
-    v = np.asarray([x for x in values if np.isfinite(x)], np.float64)
+    v = np.asarray([x for x in values if not math.isnan(x)], np.float64)
     if not len(v):
         return math.nan, math.nan, math.nan
     std = float(v.std(ddof=1)) if len(v) > 1 else 0.0

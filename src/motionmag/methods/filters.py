@@ -144,4 +144,10 @@ def make_filter(kind: str, band: Sequence[float] | None = None, fps: float | Non
     # "ideal": enough taps for about two periods of the lowest frequency, odd, capped for memory
     n = taps or min(2 * math.ceil(fps / low) + 1, 121)
     n += 1 - n % 2
-    return FIRFilter(signal.firwin(n, [low, high], pass_zero=False, fs=fps, window="hamming"))
+    taps = signal.firwin(n, [low, high], pass_zero=False, fs=fps, window="hamming")
+    # a windowed sinc leaks a little DC (0.6 % here), which alpha would turn into a brightness
+    # change of a still scene: remove it exactly, then restore unit gain at the band's centre
+    window = signal.get_window("hamming", n)
+    taps = taps - taps.sum() * window / window.sum()
+    _, response = signal.freqz(taps, worN=[(low + high) / 2], fs=fps)
+    return FIRFilter(taps / abs(response[0]))
