@@ -39,10 +39,11 @@ class H264Writer:
     """H.264 (libx264, yuv420p, +faststart) that Chromium, Firefox and Safari play.
 
     yuv420p needs even sizes: an odd width or height gets one edge-replicated column or row.
-    The frame rate is kept exactly (a Fraction such as 30000/1001).
+    The frame rate is kept exactly (a Fraction such as 30000/1001). Preset ``veryfast``: about
+    3x faster than x264's default ``medium`` for a slightly larger file at the same quality (crf).
     """
 
-    def __init__(self, path: str | Path, fps: Fraction | float, crf: int = 18, preset: str = "medium"):
+    def __init__(self, path: str | Path, fps: Fraction | float, crf: int = 18, preset: str = "veryfast"):
         self.path = Path(path)
         _check_writable(self.path)
         self.fps = Fraction(fps).limit_denominator(1001)

@@ -61,7 +61,7 @@ class PhaseMagnifier(Magnifier):
         levels: int | None = None,
         orientations: int = 8,
         filters_per_octave: int = 1,
-        sigma: float = 1.0,
+        sigma: float = 0.0,
         attenuate: bool = False,
         device: str | torch.device = "cpu",
     ):

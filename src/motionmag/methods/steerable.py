@@ -41,7 +41,10 @@ def _crop_range(size: int, r_max: float) -> tuple[int, int]:
 
 class ComplexSteerablePyramid:
     """Bands for one frame size. ``decompose`` a (B, H, W) image into complex bands; turn changed
-    bands back into an image with ``reconstruct_delta``."""
+    bands back into an image with ``reconstruct_delta``.
+
+    Band coefficients carry a fixed unit-modulus spatial pattern (see ``decompose``): use their
+    amplitudes and their phase changes over time, which are exact, not their absolute phase."""
 
     def __init__(
         self,
@@ -103,12 +106,12 @@ class ComplexSteerablePyramid:
         coarse, and the real low-pass residual (B, h, w), sub-sampled. The high-pass residual is not
         returned: magnification never changes it."""
         spectrum = self.spectrum(image)
-        bands = [
-            torch.fft.ifft2(torch.fft.ifftshift(spectrum[:, None, ys, xs] * filters, dim=(-2, -1)))
-            for ys, xs, filters in self.bands
-        ]
+        # No ifftshift of the cropped box: that only multiplies each band by a fixed unit-modulus
+        # pattern, which cancels in phase differences and amplitudes, and reconstruct_delta's fft2
+        # undoes it exactly. It saves two band-sized copies per level.
+        bands = [torch.fft.ifft2(spectrum[:, None, ys, xs] * filters) for ys, xs, filters in self.bands]
         ys, xs, filt = self.lowpass
-        lowpass = torch.fft.ifft2(torch.fft.ifftshift(spectrum[:, ys, xs] * filt, dim=(-2, -1))).real
+        lowpass = torch.fft.ifft2(torch.fft.ifftshift(spectrum[:, ys, xs] * filt, dim=(-2, -1))).real  # a real image
         return bands, lowpass
 
     def reconstruct_delta(self, band_changes: list[torch.Tensor], lowpass_change: torch.Tensor | None = None) -> torch.Tensor:
@@ -117,7 +120,7 @@ class ComplexSteerablePyramid:
         first = band_changes[0]
         total = torch.zeros(first.shape[0], self.height, self.width, dtype=first.dtype, device=first.device)
         for (ys, xs, filters), change in zip(self.bands, band_changes):
-            total[:, ys, xs] += (torch.fft.fftshift(torch.fft.fft2(change), dim=(-2, -1)) * filters).sum(1)
+            total[:, ys, xs] += (torch.fft.fft2(change) * filters).sum(1)
         # bands are analytic (one half-plane): the real image takes twice their real part
         total = 2 * total
         if lowpass_change is not None:
