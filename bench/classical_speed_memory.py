@@ -48,6 +48,8 @@ def measure(method: str, clip: Path, repeats: int, band=(0.4, 3.0), alpha=20.0) 
         runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
     return dict(method=method, fps=statistics.median(r["fps"] for r in runs),
                 peak_rss_mb=statistics.median(r["peak_rss_mb"] for r in runs),
+                import_rss_mb=statistics.median(r["import_rss_mb"] for r in runs),
+                peak_anon_mb=statistics.median(r["peak_anon_mb"] for r in runs),
                 runs=[round(r["fps"], 2) for r in runs], frames=runs[0]["frames"])
 
 
@@ -62,11 +64,11 @@ def main() -> None:
         make_clip(clip)
     rows = [measure(m, clip, args.repeats) for m in args.methods]
     base = next((r for r in rows if r["method"] == "eulerian-magnification"), None)
-    print("| method | fps (median) | runs | peak RSS (MB) | speed vs eulerian-magnification |")
-    print("|---|---|---|---|---|")
+    print("| method | fps (median) | runs (fps) | peak RSS (MB) | of which libraries at import (MB) | peak private (MB) | speed vs eulerian-magnification |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         ratio = f"{r['fps'] / base['fps']:.2f}x" if base else "-"
-        print(f"| {r['method']} | {r['fps']:.2f} | {r['runs']} | {r['peak_rss_mb']:.0f} | {ratio} |")
+        print(f"| {r['method']} | {r['fps']:.2f} | {r['runs']} | {r['peak_rss_mb']:.0f} | {r['import_rss_mb']:.0f} | {r['peak_anon_mb']:.0f} | {ratio} |")
 
 
 if __name__ == "__main__":

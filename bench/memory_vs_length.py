@@ -49,10 +49,12 @@ def main() -> None:
             make_clip(clip, n)
         command = [sys.executable, str(ROOT / "bench" / "_measure.py"), args.method, str(clip), str(WORK / f"out_{args.method}_{n}.mp4"), "--alpha", "10"]
         results.append(json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]))
-    print("| method | frames | fps | peak RSS (MB) | vs shortest |")
-    print("|---|---|---|---|---|")
+    print("| method | frames | fps | peak RSS (MB) | vs shortest | peak private (MB) | vs shortest |")
+    print("|---|---|---|---|---|---|---|")
+    first = results[0]
     for r in results:
-        print(f"| {r['method']} | {r['frames']} | {r['fps']:.2f} | {r['peak_rss_mb']:.0f} | {r['peak_rss_mb'] / results[0]['peak_rss_mb']:.3f} |")
+        print(f"| {r['method']} | {r['frames']} | {r['fps']:.2f} | {r['peak_rss_mb']:.0f} | {r['peak_rss_mb'] / first['peak_rss_mb']:.3f} "
+              f"| {r['peak_anon_mb']:.0f} | {r['peak_anon_mb'] / first['peak_anon_mb']:.3f} |")
 
 
 if __name__ == "__main__":

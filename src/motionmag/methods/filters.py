@@ -28,6 +28,18 @@ Signal = list[torch.Tensor]
 FILTERS = ("static", "iir", "butter", "ideal")
 
 
+class IdentityFilter:
+    """For signals that are already differences from frame 0 (phase changes): static mode as is."""
+
+    delay = 0
+
+    def step(self, x: Signal) -> Signal:
+        return x
+
+    def flush(self) -> Iterator[Signal]:
+        return iter(())
+
+
 class ReferenceFilter:
     delay = 0
 

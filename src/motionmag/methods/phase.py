@@ -25,7 +25,7 @@ import torch
 from motionmag.errors import MotionmagError
 from motionmag.image_ops import gaussian_blur
 from motionmag.methods.base import Magnifier, rgb_to_yiq, yiq_to_rgb
-from motionmag.methods.filters import make_filter
+from motionmag.methods.filters import IdentityFilter, make_filter
 from motionmag.methods.steerable import ComplexSteerablePyramid
 
 
@@ -75,21 +75,25 @@ class PhaseMagnifier(Magnifier):
         make_filter(self.filter_kind, band, fps, taps)  # fail on a bad band before any frame is read
 
     def _magnify_tensors(self, frames: Iterator[torch.Tensor], alpha: float):
-        temporal = make_filter(self.filter_kind, self.band, self.fps, self.taps)
+        # raw phase changes are already relative to frame 0: static mode needs no further filtering
+        static = self.filter_kind == "static"
+        temporal = IdentityFilter() if static else make_filter(self.filter_kind, self.band, self.fps, self.taps)
         pyramid = reference = None
         pending: deque = deque()  # (frame, yiq, bands, raw phase change) waiting for the look-ahead
 
         def magnified(item, filtered: list[torch.Tensor]):
             frame, yiq, bands, raw = item
-            changes = []
-            for coefficient, dphi, dphi_raw in zip(bands, filtered, raw):
-                dphi = amplitude_weighted_blur(dphi, coefficient.abs(), self.sigma)
+            # one level at a time into one spectrum: only one level's temporaries are alive at once
+            total = pyramid.empty_change(frame.shape[0], frame.device)
+            for level, (coefficient, dphi, dphi_raw) in enumerate(zip(bands, filtered, raw)):
+                if self.sigma > 0:
+                    dphi = amplitude_weighted_blur(dphi, coefficient.abs(), self.sigma)
                 shift = alpha * dphi - dphi_raw if self.attenuate else (alpha - 1.0) * dphi
-                changes.append(_rotation_change(coefficient, shift))
+                pyramid.add_band_change(total, level, _rotation_change(coefficient, shift))
             # the low-pass residual has no phase; its wavelengths are long, so the linear method is exact there
             low, low_raw = filtered[-1], raw[-1]
-            low_change = alpha * low - low_raw if self.attenuate else (alpha - 1.0) * low
-            luma = yiq[:, 0] + pyramid.reconstruct_delta(changes, low_change)
+            pyramid.add_lowpass_change(total, alpha * low - low_raw if self.attenuate else (alpha - 1.0) * low)
+            luma = yiq[:, 0] + pyramid.image(total)
             return frame, yiq_to_rgb(torch.cat((luma.unsqueeze(1), yiq[:, 1:]), dim=1))
 
         for frame in frames:

@@ -114,16 +114,32 @@ class ComplexSteerablePyramid:
         lowpass = torch.fft.ifft2(torch.fft.ifftshift(spectrum[:, ys, xs] * filt, dim=(-2, -1))).real  # a real image
         return bands, lowpass
 
+    def empty_change(self, batch: int, device: torch.device) -> torch.Tensor:
+        """An accumulator for ``add_band_change`` / ``add_lowpass_change`` (a centred spectrum)."""
+        return torch.zeros(batch, self.height, self.width, dtype=torch.complex64, device=device)
+
+    def add_band_change(self, total: torch.Tensor, level: int, change: torch.Tensor) -> None:
+        """Add the spectrum of a change (B, K, h, w) of level ``level``'s bands to ``total``.
+
+        Bands are analytic (one half-plane), so the real image takes twice their real part: the
+        factor 2 is applied here."""
+        ys, xs, filters = self.bands[level]
+        total[:, ys, xs] += 2 * (torch.fft.fft2(change) * filters).sum(1)
+
+    def add_lowpass_change(self, total: torch.Tensor, change: torch.Tensor) -> None:
+        ys, xs, filt = self.lowpass
+        total[:, ys, xs] += torch.fft.fftshift(torch.fft.fft2(change), dim=(-2, -1)) * filt
+
+    def image(self, total: torch.Tensor) -> torch.Tensor:
+        """The image (B, H, W) of an accumulated change."""
+        return torch.fft.ifft2(torch.fft.ifftshift(total, dim=(-2, -1))).real
+
     def reconstruct_delta(self, band_changes: list[torch.Tensor], lowpass_change: torch.Tensor | None = None) -> torch.Tensor:
         """The image change (B, H, W) caused by adding ``band_changes`` and ``lowpass_change`` (shaped as
         from ``decompose``) to the bands and the low-pass residual."""
-        first = band_changes[0]
-        total = torch.zeros(first.shape[0], self.height, self.width, dtype=first.dtype, device=first.device)
-        for (ys, xs, filters), change in zip(self.bands, band_changes):
-            total[:, ys, xs] += (torch.fft.fft2(change) * filters).sum(1)
-        # bands are analytic (one half-plane): the real image takes twice their real part
-        total = 2 * total
+        total = self.empty_change(band_changes[0].shape[0], band_changes[0].device)
+        for level, change in enumerate(band_changes):
+            self.add_band_change(total, level, change)
         if lowpass_change is not None:
-            ys, xs, filt = self.lowpass
-            total[:, ys, xs] += torch.fft.fftshift(torch.fft.fft2(lowpass_change), dim=(-2, -1)) * filt
-        return torch.fft.ifft2(torch.fft.ifftshift(total, dim=(-2, -1))).real
+            self.add_lowpass_change(total, lowpass_change)
+        return self.image(total)
