@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 TWOCATS = ROOT.parent / "shared" / "data" / "twocats" / "frames"

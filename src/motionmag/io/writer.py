@@ -35,7 +35,26 @@ def _check_writable(path: Path) -> None:
         raise MotionmagError(f"{path}: the output folder {parent} is not writable")
 
 
-class H264Writer:
+class _AtomicWriter:
+    """Context manager: ``close()`` (rename into place) on success, ``abort()`` (delete) on error."""
+
+    def close(self) -> None:  # pragma: no cover - implemented by subclasses
+        raise NotImplementedError
+
+    def abort(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class H264Writer(_AtomicWriter):
     """H.264 (libx264, yuv420p, +faststart) that Chromium, Firefox and Safari play.
 
     yuv420p needs even sizes: an odd width or height gets one edge-replicated column or row.
@@ -99,17 +118,8 @@ class H264Writer:
                 pass
         self._tmp.unlink(missing_ok=True)
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-
-class PngFolderWriter:
+class PngFolderWriter(_AtomicWriter):
     """Lossless frames 00000.png, 00001.png, ... in a folder (for evaluation and frame-exact work)."""
 
     def __init__(self, path: str | Path, fps: Fraction | float | None = None):
@@ -134,15 +144,6 @@ class PngFolderWriter:
 
     def abort(self) -> None:
         shutil.rmtree(self._tmp, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def open_writer(path: str | Path, fps: Fraction | float, crf: int = 18):

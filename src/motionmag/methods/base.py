@@ -90,3 +90,24 @@ class Magnifier(ABC):
             if mask_t is not None:
                 magnified = mask_t * magnified + (1 - mask_t) * original
             yield tensor_to_frame(magnified, like)
+
+
+class EulerianMagnifier(Magnifier):
+    """What the linear and phase-based methods share: a mode and its temporal filter.
+
+    ``mode="static"`` compares every frame with frame 0; ``mode="temporal"`` band-passes over time
+    with ``filter`` (``iir``, ``butter`` or ``ideal``) between ``band`` = (low, high) Hz at ``fps``.
+    """
+
+    def __init__(self, mode="static", band=None, fps=None, filter="iir", taps=None, device="cpu"):
+        super().__init__(device)
+        if mode not in ("static", "temporal"):
+            raise MotionmagError(f"{self.name} magnification has modes static and temporal, not {mode!r}")
+        self.filter_kind = "static" if mode == "static" else filter
+        self.band, self.fps, self.taps = band, fps, taps
+        self.new_filter()  # fail on a bad band before any frame is read
+
+    def new_filter(self):
+        from motionmag.methods.filters import make_filter
+
+        return make_filter(self.filter_kind, self.band, self.fps, self.taps)

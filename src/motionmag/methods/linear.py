@@ -22,13 +22,11 @@ from typing import Iterator, Sequence
 
 import torch
 
-from motionmag.errors import MotionmagError
-from motionmag.methods.base import Magnifier, rgb_to_yiq, yiq_to_rgb
-from motionmag.methods.filters import make_filter
+from motionmag.methods.base import EulerianMagnifier, rgb_to_yiq, yiq_to_rgb
 from motionmag.methods.pyramids import build_laplacian, collapse_laplacian, max_levels
 
 
-class LinearMagnifier(Magnifier):
+class LinearMagnifier(EulerianMagnifier):
     name = "linear"
 
     def __init__(
@@ -43,13 +41,8 @@ class LinearMagnifier(Magnifier):
         chroma_attenuation: float = 1.0,
         device: str | torch.device = "cpu",
     ):
-        super().__init__(device)
-        if mode not in ("static", "temporal"):
-            raise MotionmagError(f"linear magnification has modes static and temporal, not {mode!r}")
-        self.filter_kind = "static" if mode == "static" else filter
-        self.band, self.fps, self.taps = band, fps, taps
+        super().__init__(mode, band, fps, filter, taps, device)
         self.levels, self.lambda_c, self.chroma_attenuation = levels, float(lambda_c), float(chroma_attenuation)
-        make_filter(self.filter_kind, band, fps, taps)  # fail on a bad band before any frame is read
 
     def level_gains(self, alpha: float, levels: int) -> list[float]:
         """Gain on the band-passed signal per level, fine to coarse (the last is the low-pass residual)."""
@@ -61,7 +54,7 @@ class LinearMagnifier(Magnifier):
         return gains
 
     def _magnify_tensors(self, frames: Iterator[torch.Tensor], alpha: float):
-        temporal = make_filter(self.filter_kind, self.band, self.fps, self.taps)
+        temporal = self.new_filter()
         pending: deque[torch.Tensor] = deque()  # inputs waiting for the filter's look-ahead
         gains = None
         channel_weight = torch.tensor([1.0, self.chroma_attenuation, self.chroma_attenuation], device=self.device)

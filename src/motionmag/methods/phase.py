@@ -22,10 +22,9 @@ from typing import Iterator, Sequence
 
 import torch
 
-from motionmag.errors import MotionmagError
 from motionmag.image_ops import gaussian_blur
-from motionmag.methods.base import Magnifier, rgb_to_yiq, yiq_to_rgb
-from motionmag.methods.filters import IdentityFilter, make_filter
+from motionmag.methods.base import EulerianMagnifier, rgb_to_yiq, yiq_to_rgb
+from motionmag.methods.filters import IdentityFilter
 from motionmag.methods.steerable import ComplexSteerablePyramid
 
 
@@ -48,7 +47,7 @@ def _rotation_change(coefficient: torch.Tensor, shift: torch.Tensor) -> torch.Te
     return torch.complex(re * cos_m1 - im * sin, re * sin + im * cos_m1)
 
 
-class PhaseMagnifier(Magnifier):
+class PhaseMagnifier(EulerianMagnifier):
     name = "phase"
 
     def __init__(
@@ -65,19 +64,14 @@ class PhaseMagnifier(Magnifier):
         attenuate: bool = False,
         device: str | torch.device = "cpu",
     ):
-        super().__init__(device)
-        if mode not in ("static", "temporal"):
-            raise MotionmagError(f"phase-based magnification has modes static and temporal, not {mode!r}")
-        self.filter_kind = "static" if mode == "static" else filter
-        self.band, self.fps, self.taps = band, fps, taps
+        super().__init__(mode, band, fps, filter, taps, device)
         self.pyramid_settings = dict(levels=levels, orientations=orientations, filters_per_octave=filters_per_octave)
         self.sigma, self.attenuate = float(sigma), bool(attenuate)
-        make_filter(self.filter_kind, band, fps, taps)  # fail on a bad band before any frame is read
 
     def _magnify_tensors(self, frames: Iterator[torch.Tensor], alpha: float):
         # raw phase changes are already relative to frame 0: static mode needs no further filtering
         static = self.filter_kind == "static"
-        temporal = IdentityFilter() if static else make_filter(self.filter_kind, self.band, self.fps, self.taps)
+        temporal = IdentityFilter() if static else self.new_filter()
         pyramid = reference = None
         pending: deque = deque()  # (frame, yiq, bands, raw phase change) waiting for the look-ahead
 
