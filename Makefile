@@ -1,9 +1,10 @@
 # make demo: set up .venv and run the offline demo, then build the report
-# make test: set up .venv and run every test (slow ones included)
+# make test: set up .venv (with the flow zoo extra) and run every test (slow ones included)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ZOO := $(VENV)/.zoo
 
 .PHONY: demo test report lint clean
 
@@ -13,12 +14,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# the optional flow zoo (ptlflow: GMFlow, PWC-Net), so that the tests cover every flow model
+$(ZOO): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,zoo]"
+	touch $(ZOO)
+
 demo: $(STAMP)
 	$(BIN)/snakemake --cores 2
 	$(BIN)/snakemake --report results/report.html
 	@echo "open results/report.html (tables, plots, videos); tables also in results/tables/*.md"
 
-test: $(STAMP)
+test: $(ZOO)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest -ra
 
 lint: $(STAMP)

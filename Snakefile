@@ -5,6 +5,8 @@
 #   snakemake --profile profiles/slurm --configfile config/paper.yaml
 
 
+import re
+
 from snakemake.utils import min_version
 
 min_version("9.0.0")
@@ -25,10 +27,12 @@ wildcard_constraints:
     method=one_of(METHODS),
     flow=one_of(FLOWS),
     alpha=r"[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?",
+    weights_file=one_of([re.escape(f) for f in WEIGHT_FILES.values()]),
 
 
 include: "workflow/rules/clips.smk"
 include: "workflow/rules/magnify.smk"
+include: "workflow/rules/weights.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/tables.smk"
 

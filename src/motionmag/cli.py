@@ -31,6 +31,18 @@ frame rate needed); temporal magnifies only motion whose frequency lies in --ban
 """
 
 
+FLOW_EXAMPLES = """\
+examples:
+  motionmag flow list                                   # models, weights present, differentiable
+  motionmag flow fetch raft-things gmflow-things        # into resources/weights/, sha256-checked
+  motionmag flow run a.png b.png -o flow.png            # weight-free DIS
+  motionmag flow run a.png b.png --model raft-things -o flow.png --save-flow flow.npy
+  motionmag flow run a.png b.png --model raft-things --weights raft-things.pth   # princeton-vl's file
+
+gmflow-* and pwcnet need the optional zoo: pip install 'motionmag[zoo]'.
+"""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and exit status 2) instead of the usage dump."""
 
@@ -83,6 +95,35 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--alpha", type=float, default=1.0, help="render the ground truth of this magnification (default: 1, the input)")
     render.add_argument("--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="a clip setting, e.g. frames=60 or object_motion={amplitude: 0.25}")
     render.set_defaults(run=run_render)
+
+    flow = commands.add_parser(
+        "flow",
+        help="optical-flow models: list them, fetch their weights, run one on two images",
+        description="The optical-flow zoo that FlowMag trains through and evaluates with.",
+        epilog=FLOW_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    flow_commands = flow.add_subparsers(dest="flow_command", required=True, parser_class=_Parser)
+    flow_list = flow_commands.add_parser("list", help="every model: kind, differentiable, weights present")
+    flow_list.add_argument("--json", action="store_true", help="machine-readable output")
+    flow_list.set_defaults(run=run_flow_list)
+    flow_fetch = flow_commands.add_parser("fetch", help="download and verify pretrained weights into resources/weights/")
+    flow_fetch.add_argument("models", nargs="*", metavar="MODEL", help="model names (default: every model with weights)")
+    flow_fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    flow_fetch.set_defaults(run=run_flow_fetch)
+    flow_run = flow_commands.add_parser(
+        "run", help="estimate the flow from image A to image B and save it colour-coded",
+        description="Estimate the flow A -> B and write it as a colour-coded image (hue: direction, saturation: magnitude).",
+    )
+    flow_run.add_argument("image_a", type=Path, help="first image")
+    flow_run.add_argument("image_b", type=Path, help="second image, same size")
+    flow_run.add_argument("-o", "--output", type=Path, default=Path("flow.png"), help="colour-coded flow image (default: flow.png)")
+    flow_run.add_argument("--model", default="dis", help="flow model (default: dis, weight-free); see `motionmag flow list`")
+    flow_run.add_argument("--weights", type=Path, help="a checkpoint to load instead of the manifest's (any format the model reads)")
+    flow_run.add_argument("--preset", choices=["train", "eval"], default="eval", help="FlowMag's settings (RAFT: 5 or 20 iterations; default: eval)")
+    flow_run.add_argument("--save-flow", type=Path, metavar="FILE.npy", help="also save the raw (H, W, 2) float32 flow, x then y, in pixels")
+    flow_run.add_argument("--device", default="auto", help="cpu, cuda, ... (default: cuda when available)")
+    flow_run.set_defaults(run=run_flow_run)
     return parser
 
 
@@ -150,6 +191,78 @@ def run_render(args: argparse.Namespace) -> None:
     truth = {"clip": clip.to_dict(), "alpha": alpha, "object_displacement": obj.tolist(), "background_displacement": bg.tolist()}
     Path(f"{args.output}.json").write_text(json.dumps(truth, indent=1))
     print(f"wrote {args.output} and {args.output}.json", file=sys.stderr)
+
+
+def run_flow_list(args: argparse.Namespace) -> None:
+    from motionmag.flow import flow_spec, list_flow_models
+    from motionmag.flow.weights import WeightsStore
+
+    store = WeightsStore()
+    rows = []
+    for name in list_flow_models():
+        spec = flow_spec(name)
+        weights = store.entry(name).file if spec.needs_weights and name in store.entries else None
+        rows.append(
+            dict(
+                name=name,
+                differentiable=spec.differentiable,
+                weights=weights,
+                present=bool(weights) and store.present(name),
+                needs=spec.extra,
+                summary=spec.summary,
+            )
+        )
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return
+    print(f"{'model':<15}{'grad':<6}{'weights':<11}summary")
+    for row in rows:
+        state = "-" if row["weights"] is None else "present" if row["present"] else "missing"
+        extra = f" [needs motionmag[{row['needs']}]]" if row["needs"] else ""
+        print(f"{row['name']:<15}{'yes' if row['differentiable'] else 'no':<6}{state:<11}{row['summary']}{extra}")
+    print(f"weights folder: {store.root}  (fetch with: motionmag flow fetch MODEL)")
+
+
+def run_flow_fetch(args: argparse.Namespace) -> None:
+    from motionmag.flow import flow_spec
+    from motionmag.flow.weights import WeightsStore
+
+    store = WeightsStore()
+    names = args.models or list(store.entries)
+    for name in names:
+        flow_spec(name)  # an unknown name fails before any download
+        store.entry(name)
+    for name in names:
+        path = store.fetch(name, progress=not args.quiet)
+        print(f"{name}: {path}", file=sys.stderr)
+
+
+def run_flow_run(args: argparse.Namespace) -> None:
+    import numpy as np
+    import torch
+    from torchvision.utils import flow_to_image
+
+    from motionmag.flow import get_flow_model
+    from motionmag.io.images import read_image, write_image
+
+    image_a, image_b = read_image(args.image_a), read_image(args.image_b)
+    if image_a.shape != image_b.shape:
+        raise MotionmagError(f"the images differ in size: {image_a.shape[1]}x{image_a.shape[0]} and {image_b.shape[1]}x{image_b.shape[0]}")
+    if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp", ".bmp"):
+        raise MotionmagError(f"{args.output}: the output must be an image (.png, .jpg, ...)")
+    device = _device(args.device)
+    model = get_flow_model(args.model, device=device, preset=args.preset, weights=args.weights)
+
+    def tensor(image):
+        return torch.from_numpy(image).permute(2, 0, 1)[None].to(device, torch.float32) / 255.0
+
+    with torch.no_grad():
+        flow = model(tensor(image_a), tensor(image_b))[0].cpu()  # (2, H, W)
+    write_image(args.output, flow_to_image(flow).permute(1, 2, 0).numpy())
+    if args.save_flow:
+        np.save(args.save_flow, flow.permute(1, 2, 0).numpy().astype(np.float32))
+    magnitude = flow.norm(dim=0)
+    print(f"wrote {args.output}: {args.model}, mean |flow| {magnitude.mean():.3f} px, max {magnitude.max():.3f} px", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

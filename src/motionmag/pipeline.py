@@ -128,10 +128,13 @@ def settings_hash(*parts) -> str:
 def evaluate_cell(clip: str, method: str, flow: str, alpha: float, clip_dir: str | Path, meta_path: str | Path,
                   magnified_dir: str | Path, out_csv: str | Path, truth_dir: str | Path | None = None,
                   method_settings: dict | None = None, region_margin: int = 8, device: str = "cpu",
-                  checkpoint_sha256: str = "") -> dict:
-    """One result cell: metrics of one magnified clip under one evaluation flow model."""
+                  checkpoint_sha256: str = "", weights_manifest: str | Path | None = None,
+                  weights_dir: str | Path | None = None) -> dict:
+    """One result cell: metrics of one magnified clip under one evaluation flow model (its
+    weights, if any, from the manifest, verified before loading)."""
     from motionmag.evaluate import evaluate_clip
-    from motionmag.flow import get_flow_model
+    from motionmag.flow import flow_spec, get_flow_model
+    from motionmag.flow.weights import WeightsStore
 
     meta = read_meta(meta_path)
     regions = None
@@ -140,7 +143,8 @@ def evaluate_cell(clip: str, method: str, flow: str, alpha: float, clip_dir: str
         obj_region, bg_region = renderer.regions(margin=region_margin)
         obj, bg = renderer.displacements()
         regions = {"object": (obj_region, obj), "background": (bg_region, bg)}
-    flow_model = get_flow_model(flow, device=device)
+    store = WeightsStore(weights_manifest, weights_dir) if flow_spec(flow).needs_weights else None
+    flow_model = get_flow_model(flow, device=device, preset="eval", store=store)
     inputs = open_video(clip_dir, fps=meta["fps"])
     outputs = open_video(magnified_dir, fps=meta["fps"])
     truths = open_video(truth_dir, fps=meta["fps"]) if truth_dir else None

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import yaml
+
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
@@ -37,6 +39,27 @@ IMPORTED = [name for name, clip in CLIPS.items() if "path" in clip]
 METHODS = list(config["methods"])
 ALPHAS = [f"{alpha:g}" for alpha in config["alphas"]]
 FLOWS = config["evaluation"]["flows"]
+
+
+def weights_manifest():
+    """The manifest path: relative to the working directory, else to the workflow."""
+    path = Path(config["weights"]["manifest"])
+    if not path.is_absolute() and not path.exists():
+        path = Path(workflow.basedir) / path
+    if not path.exists():
+        raise WorkflowError(
+            f"config key weights.manifest: {path} does not exist (read by download_weights)"
+        )
+    return str(path)
+
+
+# flow model -> checkpoint file name; the download job validates the whole manifest entry
+WEIGHTS_MANIFEST = weights_manifest()
+WEIGHTS_DIR = config["weights"]["dir"]
+WEIGHT_FILES = {
+    name: entry["file"]
+    for name, entry in yaml.safe_load(open(WEIGHTS_MANIFEST)).items()
+}
 METRICS = [
     "motion_error",
     "magnification_error",
@@ -64,6 +87,18 @@ def truth_frames(wildcards):
     if wildcards.clip in RENDERED:
         return f"results/clips/{wildcards.clip}/truth/x{wildcards.alpha}"
     return []
+
+
+def flow_weights(wildcards):
+    """The checkpoint an evaluation flow model needs (none for the weight-free ones)."""
+    if wildcards.flow in WEIGHT_FILES:
+        return f"{WEIGHTS_DIR}/{WEIGHT_FILES[wildcards.flow]}"
+    return []
+
+
+def weights_model(wildcards):
+    """The flow model whose checkpoint is this file."""
+    return next(n for n, f in WEIGHT_FILES.items() if f == wildcards.weights_file)
 
 
 def magnified_all_methods(wildcards):

@@ -7,6 +7,7 @@ rule evaluate_cell:
         meta=clip_meta,
         magnified="results/magnified/{clip}/{method}/x{alpha}",
         truth=truth_frames,
+        weights=flow_weights,
     output:
         "results/eval/{clip}/{method}/{flow}/x{alpha}.csv",
     log:
@@ -23,5 +24,6 @@ rule evaluate_cell:
         method_settings=lambda wildcards: config["methods"][wildcards.method],
         region_margin=config["evaluation"].get("region_margin", 8),
         device=config["device"],
+        weights_manifest=WEIGHTS_MANIFEST,
     script:
         "../scripts/evaluate_cell.py"

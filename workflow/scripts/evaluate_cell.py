@@ -2,6 +2,8 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
+from pathlib import Path
+
 import torch
 
 from motionmag.pipeline import evaluate_cell
@@ -20,4 +22,6 @@ evaluate_cell(
     method_settings=dict(snakemake.params.method_settings),
     region_margin=snakemake.params.region_margin,
     device=snakemake.params.device,
+    weights_manifest=snakemake.params.weights_manifest,
+    weights_dir=Path(snakemake.input.weights).parent if snakemake.input.weights else None,
 )

@@ -1,27 +1,73 @@
 """Optical-flow estimators behind one call.
 
-    flow_model = get_flow_model("dis")
+    flow_model = get_flow_model("raft-things", preset="eval")   # or "dis", "lk", "gmflow-things", ...
     flow = flow_model(img0, img1)   # (B, 2, H, W): pixel displacement img0 -> img1, x then y
 
-Inputs are (B, 3, H, W) RGB float in [0, 1] on any device. ``flow_model.differentiable`` says
-whether gradients reach the inputs. The weight-free estimators registered here run offline.
+Inputs are (B, 3, H, W) RGB float in [0, 1] of any size on any device. ``differentiable`` says
+whether gradients reach the inputs. Networks load the weights listed in config/weights.yaml
+(``motionmag flow fetch NAME``); ``pretrained=False`` builds them with random weights, offline.
 """
 
+from motionmag.flow.arflow import ARFlow
 from motionmag.flow.classical import DISFlow, FarnebackFlow
 from motionmag.flow.lucas_kanade import LucasKanadeFlow
-from motionmag.flow.registry import FlowModel, get_flow_model, list_flow_models, register_flow_model
+from motionmag.flow.raft import RAFTFlow
+from motionmag.flow.registry import (
+    PRESETS,
+    FlowModel,
+    FlowSpec,
+    flow_spec,
+    get_flow_model,
+    list_flow_models,
+    register_flow_model,
+)
 from motionmag.flow.warp import backward_warp
+from motionmag.flow.zoo import PtlflowFlow
 
-register_flow_model("dis", DISFlow)
-register_flow_model("farneback", FarnebackFlow)
-register_flow_model("lk", LucasKanadeFlow)
+# FlowMag's RAFT: 5 refinement iterations in the training loss, 20 in evaluation (specs/flowmag.md §6)
+RAFT_PRESETS = {"train": {"iters": 5}, "eval": {"iters": 20}}
+
+
+def _raft_large(iters: int = 20) -> RAFTFlow:
+    return RAFTFlow("large", iters)
+
+
+def _raft_small(iters: int = 20) -> RAFTFlow:
+    return RAFTFlow("small", iters)
+
+
+def _gmflow() -> PtlflowFlow:
+    return PtlflowFlow("gmflow")
+
+
+def _pwcnet() -> PtlflowFlow:
+    return PtlflowFlow("pwcnet")
+
+
+_NETWORK = dict(differentiable=True, needs_weights=True)
+register_flow_model("raft-things", _raft_large, summary="RAFT large, FlyingChairs+Things (FlowMag's)", presets=RAFT_PRESETS, **_NETWORK)
+register_flow_model("raft-sintel", _raft_large, summary="RAFT large, fine-tuned on Sintel+KITTI+HD1K", presets=RAFT_PRESETS, **_NETWORK)
+register_flow_model("raft-small", _raft_small, summary="RAFT small, FlyingChairs+Things", presets=RAFT_PRESETS, **_NETWORK)
+register_flow_model("gmflow-things", _gmflow, summary="GMFlow, FlyingChairs+Things (ptlflow)", extra="zoo", **_NETWORK)
+register_flow_model("gmflow-sintel", _gmflow, summary="GMFlow, fine-tuned on Sintel (ptlflow)", extra="zoo", **_NETWORK)
+register_flow_model("pwcnet", _pwcnet, summary="PWC-Net (DC), FlyingChairs+Things (ptlflow)", extra="zoo", **_NETWORK)
+register_flow_model("arflow-kitti", ARFlow, summary="ARFlow PWC-Lite, unsupervised, KITTI 2015 (FlowMag's)", **_NETWORK)
+register_flow_model("dis", DISFlow, summary="OpenCV DIS, medium-fine (weight-free)")
+register_flow_model("farneback", FarnebackFlow, summary="OpenCV Farnebäck (weight-free)")
+register_flow_model("lk", LucasKanadeFlow, summary="pyramidal Lucas-Kanade in torch (weight-free)")
 
 __all__ = [
+    "PRESETS",
+    "ARFlow",
     "DISFlow",
     "FarnebackFlow",
     "FlowModel",
+    "FlowSpec",
     "LucasKanadeFlow",
+    "PtlflowFlow",
+    "RAFTFlow",
     "backward_warp",
+    "flow_spec",
     "get_flow_model",
     "list_flow_models",
     "register_flow_model",

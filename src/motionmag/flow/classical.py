@@ -27,7 +27,7 @@ class _OpenCVFlow(FlowModel):
         raise NotImplementedError
 
     @torch.no_grad()
-    def forward(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
+    def estimate(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
         flows = [self._pair(a, b) for a, b in zip(_to_grey_uint8(img0), _to_grey_uint8(img1))]
         return torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).to(img0.device, img0.dtype)
 

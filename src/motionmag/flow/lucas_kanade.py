@@ -84,5 +84,5 @@ class LucasKanadeFlow(FlowModel):
         super().__init__()
         self.settings = dict(levels=levels, warps=warps, window_sigma=window_sigma, presmooth_sigma=presmooth_sigma)
 
-    def forward(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
+    def estimate(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
         return lucas_kanade(img0, img1, **self.settings)

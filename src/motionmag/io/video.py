@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from motionmag.errors import MotionmagError
+from motionmag.io.images import read_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 DEFAULT_FOLDER_FPS = Fraction(30)
@@ -44,12 +45,7 @@ class FrameFolderReader:
         fps = Fraction(fps).limit_denominator(1001) if fps else DEFAULT_FOLDER_FPS
         self.info = VideoInfo(first.shape[1], first.shape[0], fps, len(self.paths))
 
-    @staticmethod
-    def _read(path: Path) -> np.ndarray:
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise MotionmagError(f"{path}: not a readable image")
-        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    _read = staticmethod(read_image)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for path in self.paths:

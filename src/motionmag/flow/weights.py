@@ -1,0 +1,188 @@
+"""Pretrained flow weights: the manifest (config/weights.yaml), verified files, strict loading.
+
+Files live in ``resources/weights/`` (or ``$MOTIONMAG_WEIGHTS_DIR``) under the manifest's file
+names; the manifest is ``config/weights.yaml`` (or ``$MOTIONMAG_WEIGHTS_MANIFEST``). A file is
+checked against its sha256 before it is loaded, and a checkpoint must fill every parameter of
+the model: the original code loaded with ``strict=False`` behind ``nn.DataParallel``, so a
+mismatched key prefix silently loaded nothing (specs/flowmag.md §8.4).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import yaml
+from torch import nn
+
+from motionmag.errors import MotionmagError
+from motionmag.io.download import digest_matches, fetch, sha256sum, verify
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+FORMATS = ("torchvision", "princeton-raft", "ptlflow", "gmflow", "arflow")
+_FIELDS = ("file", "url", "sha256", "format", "source", "licence")
+
+
+@dataclass(frozen=True)
+class WeightEntry:
+    name: str
+    file: str
+    url: str
+    sha256: str | None  # full digest or a >= 8-digit prefix; None: none published (pinned on first fetch)
+    format: str
+    source: str
+    licence: str
+    size: int | None = None
+
+
+def _parse_entry(name: str, raw: dict, manifest: Path) -> WeightEntry:
+    where = f"{manifest}: {name}"
+    if not isinstance(raw, dict):
+        raise MotionmagError(f"{where}: expected a mapping with {', '.join(_FIELDS)}")
+    missing = [key for key in _FIELDS if key not in raw]
+    if missing:
+        raise MotionmagError(f"{where}: missing {', '.join(missing)}")
+    unknown = sorted(set(raw) - set(_FIELDS) - {"size", "notes"})
+    if unknown:
+        raise MotionmagError(f"{where}: unknown field {', '.join(unknown)}")
+    sha = raw["sha256"]
+    if sha is not None and not re.fullmatch(r"[0-9a-fA-F]{8,64}", str(sha)):
+        raise MotionmagError(f"{where}: sha256 must be 8 to 64 hex digits or null, got {sha!r}")
+    if raw["format"] not in FORMATS:
+        raise MotionmagError(f"{where}: format {raw['format']!r} is not one of {', '.join(FORMATS)}")
+    if "/" in raw["file"] or raw["file"].startswith("."):
+        raise MotionmagError(f"{where}: file must be a plain file name, got {raw['file']!r}")
+    return WeightEntry(
+        name, raw["file"], raw["url"], str(sha) if sha else None, raw["format"], raw["source"], raw["licence"],
+        raw.get("size"),
+    )
+
+
+def load_manifest(path: str | Path) -> dict[str, WeightEntry]:
+    path = Path(path)
+    if not path.is_file():
+        raise MotionmagError(f"weights manifest {path} does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise MotionmagError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise MotionmagError(f"{path}: expected a mapping of model name -> checkpoint")
+    return {name: _parse_entry(name, entry, path) for name, entry in raw.items()}
+
+
+class WeightsStore:
+    """The manifest plus the folder its files go in."""
+
+    def __init__(self, manifest: str | Path | None = None, root: str | Path | None = None):
+        self.manifest = Path(
+            manifest or os.environ.get("MOTIONMAG_WEIGHTS_MANIFEST") or REPO_ROOT / "config" / "weights.yaml"
+        )
+        self.root = Path(root or os.environ.get("MOTIONMAG_WEIGHTS_DIR") or REPO_ROOT / "resources" / "weights")
+        self.entries = load_manifest(self.manifest)
+
+    def entry(self, name: str) -> WeightEntry:
+        if name not in self.entries:
+            raise MotionmagError(f"{self.manifest} lists no checkpoint for {name!r}")
+        return self.entries[name]
+
+    def path(self, name: str) -> Path:
+        return self.root / self.entry(name).file
+
+    def present(self, name: str) -> bool:
+        return self.path(name).is_file()
+
+    def _pinned(self, path: Path) -> Path:
+        return path.with_name(path.name + ".sha256")
+
+    def expected_sha256(self, name: str) -> str | None:
+        """The manifest's digest, else the one recorded when an unpublished file was first fetched."""
+        entry, path = self.entry(name), self.path(name)
+        if entry.sha256:
+            return entry.sha256
+        pinned = self._pinned(path)
+        return pinned.read_text().split()[0] if pinned.is_file() else None
+
+    def require(self, name: str) -> Path:
+        """The verified local file, or a one-line error naming the file, its place and the fetch command."""
+        path = self.path(name)
+        if not path.is_file():
+            hint = f"`motionmag flow fetch {name}`"
+            if path.resolve().is_relative_to(REPO_ROOT):
+                hint += f" (or `snakemake --cores 1 {path.resolve().relative_to(REPO_ROOT)}`)"
+            raise MotionmagError(
+                f"weights for {name} are missing: {self.entry(name).file} goes in {self.root}/; fetch it with {hint}"
+            )
+        verify(path, self.expected_sha256(name), self.entry(name).size)
+        return path
+
+    def fetch(self, name: str, progress: bool = True) -> Path:
+        entry, path = self.entry(name), self.path(name)
+        fetch(entry.url, path, self.expected_sha256(name), entry.size, progress=progress)
+        if not self.expected_sha256(name):  # nothing published: pin what arrived, so later damage shows
+            self._pinned(path).write_text(f"{sha256sum(path)}  {path.name}\n")
+        return path
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """``torch.load(weights_only=True)`` on the CPU, with a one-line error for anything unreadable."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - torch raises many types for damaged files
+        reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+        raise MotionmagError(f"{path}: not a readable PyTorch checkpoint ({reason})") from None
+    if not isinstance(checkpoint, dict):
+        raise MotionmagError(f"{path}: expected a dict of tensors, got {type(checkpoint).__name__}")
+    return checkpoint
+
+
+def unwrap_state_dict(checkpoint: dict, *wrappers: str) -> dict[str, torch.Tensor]:
+    """The tensors inside ``checkpoint[wrapper]`` for the first wrapper present, with any
+    ``module.`` prefix (from ``nn.DataParallel``) removed."""
+    for wrapper in wrappers:
+        if isinstance(checkpoint.get(wrapper), dict):
+            checkpoint = checkpoint[wrapper]
+            break
+    return {key.removeprefix("module."): value for key, value in checkpoint.items() if torch.is_tensor(value)}
+
+
+def load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str | Path) -> None:
+    """Load every parameter and buffer of ``module`` from ``state``, or explain in one line why not."""
+    expected = module.state_dict()
+    matched = set(expected) & set(state)
+    if not matched:
+        raise MotionmagError(
+            f"{source}: loads no parameter of {type(module).__name__} (a checkpoint for another model?)"
+        )
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        detail = []
+        if missing:
+            detail.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
+        if unexpected:
+            detail.append(f"{len(unexpected)} unexpected (e.g. {', '.join(unexpected[:3])})")
+        raise MotionmagError(f"{source}: does not fit {type(module).__name__}: {'; '.join(detail)}")
+    wrong = [key for key in matched if expected[key].shape != state[key].shape]
+    if wrong:
+        key = sorted(wrong)[0]
+        raise MotionmagError(
+            f"{source}: {len(wrong)} tensors have the wrong shape, e.g. {key} "
+            f"{tuple(state[key].shape)} instead of {tuple(expected[key].shape)}"
+        )
+    module.load_state_dict(state, strict=True)
+
+
+__all__ = [
+    "FORMATS",
+    "WeightEntry",
+    "WeightsStore",
+    "digest_matches",
+    "load_manifest",
+    "load_strict",
+    "read_checkpoint",
+    "unwrap_state_dict",
+]
