@@ -60,3 +60,68 @@ def region_motion(frames, region, flow_model) -> np.ndarray:
             flow = flow_model(ref, frame_to_tensor(frame, torch.device("cpu")))[0]
             out.append(flow[:, torch.from_numpy(region)].mean(1).numpy())
     return np.stack(out)
+
+
+class LoopbackServer:
+    """A real HTTP server on 127.0.0.1 serving in-memory files, with Range support.
+
+    ``files[path] = bytes``; ``html`` paths answer with an HTML page; ``cut[path] = n`` makes the
+    next full (non-Range) response stop after n bytes, as a dropped connection would.
+    """
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        self.files: dict[str, bytes] = {}
+        self.html: set[str] = set()
+        self.cut: dict[str, int] = {}
+        self.requests: list[tuple[str, str | None]] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                rng = self.headers.get("Range")
+                server.requests.append((self.path, rng))
+                if self.path in server.html:
+                    body = b"<!DOCTYPE html><html><body>Sign in to continue</body></html>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                if self.path not in server.files:
+                    self.send_error(404, "Not Found")
+                    return
+                body = server.files[self.path]
+                start = int(rng.split("=")[1].split("-")[0]) if rng else 0
+                self.send_response(206 if rng else 200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body) - start))
+                if rng:
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                self.end_headers()
+                stop = server.cut.pop(self.path, None) if not rng else None
+                self.wfile.write(body[start:stop] if stop is not None else body[start:])
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def http_server():
+    server = LoopbackServer()
+    yield server
+    server.close()

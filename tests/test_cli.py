@@ -86,3 +86,91 @@ def test_help_explains_with_examples():
     result = _motionmag("magnify", "--help")
     assert result.returncode == 0
     assert "examples:" in result.stdout and "--alpha" in result.stdout and "--mask" in result.stdout
+
+
+# ---- motionmag flow ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def image_pair(tmp_path_factory):
+    """Two PNGs, the second the first moved by (1.5, -0.5) px."""
+    import cv2
+    from skimage import data
+
+    folder = tmp_path_factory.mktemp("flow")
+    image = cv2.GaussianBlur(data.astronaut()[100:260, 150:330], (0, 0), 1.0)
+    moved = cv2.warpAffine(image, np.float32([[1, 0, 1.5], [0, 1, -0.5]]), image.shape[1::-1], flags=cv2.INTER_CUBIC,
+                           borderMode=cv2.BORDER_REFLECT)
+    cv2.imwrite(str(folder / "a.png"), image[..., ::-1])
+    cv2.imwrite(str(folder / "b.png"), moved[..., ::-1])
+    cv2.imwrite(str(folder / "small.png"), image[:50, :50, ::-1])
+    return folder
+
+
+def test_flow_list_shows_every_model_with_weights_and_gradients():
+    result = _motionmag("flow", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    import json
+
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["dis"] == dict(name="dis", differentiable=False, weights=None, present=False, needs=None,
+                               summary=rows["dis"]["summary"])
+    assert rows["raft-things"]["weights"] == "raft_large_C_T_V1-22a6c225.pth" and rows["raft-things"]["differentiable"]
+    assert rows["gmflow-things"]["needs"] == "zoo"
+    table = _motionmag("flow", "list").stdout
+    assert "raft-things" in table and "missing" in table
+
+
+def test_flow_run_writes_a_colour_coded_image_and_the_raw_flow(image_pair, tmp_path):
+    import cv2
+
+    result = _motionmag("flow", "run", image_pair / "a.png", image_pair / "b.png", "-o", tmp_path / "flow.png",
+                        "--save-flow", tmp_path / "flow.npy")
+    assert result.returncode == 0, result.stderr
+    picture = cv2.imread(str(tmp_path / "flow.png"))
+    assert picture.shape == (160, 180, 3) and picture.std() > 0
+    flow = np.load(tmp_path / "flow.npy")
+    assert flow.shape == (160, 180, 2)
+    assert np.allclose(np.median(flow[20:-20, 20:-20].reshape(-1, 2), 0), [1.5, -0.5], atol=0.1)
+
+
+FLOW_BAD = {
+    "unknown model": (["flow", "run", "{d}/a.png", "{d}/b.png", "--model", "nope"], "unknown flow model 'nope'"),
+    "missing weights": (["flow", "run", "{d}/a.png", "{d}/b.png", "--model", "raft-things"], "motionmag flow fetch raft-things"),
+    "sizes differ": (["flow", "run", "{d}/a.png", "{d}/small.png"], "the images differ in size"),
+    "missing image": (["flow", "run", "{d}/a.png", "{d}/nope.png"], "image file not found"),
+    "not an image output": (["flow", "run", "{d}/a.png", "{d}/b.png", "-o", "{d}/flow.mp4"], "must be an image"),
+    "weights for a weight-free model": (["flow", "run", "{d}/a.png", "{d}/b.png", "--weights", "{d}/a.png"], "weight-free"),
+    "a weights file that is not a checkpoint": (
+        ["flow", "run", "{d}/a.png", "{d}/b.png", "--model", "raft-small", "--weights", "{d}/a.png"],
+        "not a readable PyTorch checkpoint",
+    ),
+    "fetch an unknown model": (["flow", "fetch", "nope"], "unknown flow model"),
+}
+
+
+@pytest.mark.parametrize("case", FLOW_BAD, ids=list(FLOW_BAD))
+def test_flow_bad_input_is_one_line_and_exit_2(case, image_pair, tmp_path, monkeypatch):
+    monkeypatch.setenv("MOTIONMAG_WEIGHTS_DIR", str(tmp_path))  # an empty weights folder
+    args, message = FLOW_BAD[case]
+    result = _motionmag(*[a.format(d=image_pair) for a in args])
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert not (image_pair / "flow.mp4").exists() and not (tmp_path / "flow.png").exists()
+
+
+def test_flow_fetch_downloads_and_verifies_from_the_manifest(http_server, tmp_path, monkeypatch):
+    import hashlib
+
+    import yaml
+
+    payload = b"weights" * 1000
+    http_server.files["/w.pth"] = payload
+    entry = dict(file="w.pth", url=http_server.url("/w.pth"), sha256=hashlib.sha256(payload).hexdigest(),
+                 format="arflow", source="test", licence="MIT")
+    (tmp_path / "weights.yaml").write_text(yaml.safe_dump({"arflow-kitti": entry}))
+    monkeypatch.setenv("MOTIONMAG_WEIGHTS_MANIFEST", str(tmp_path / "weights.yaml"))
+    monkeypatch.setenv("MOTIONMAG_WEIGHTS_DIR", str(tmp_path / "weights"))
+    assert main(["flow", "fetch", "arflow-kitti", "-q"]) == 0
+    assert (tmp_path / "weights" / "w.pth").read_bytes() == payload

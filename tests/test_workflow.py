@@ -100,3 +100,48 @@ def test_tiny_workflow_end_to_end_and_incremental(tmp_path):
     # only the phase chain and what gathers it reruns; the clip, its truth and linear stay
     assert jobs.get("magnify") == 1 and jobs.get("evaluate_cell") == 1 and jobs.get("encode_video") == 1
     assert "render_clip" not in jobs and "render_truth" not in jobs
+
+
+@pytest.mark.slow
+def test_weights_are_downloaded_verified_and_used_by_evaluation(tmp_path, http_server):
+    """download_weights fetches from a (loopback) URL in the manifest, checks the sha256, and an
+    evaluation cell under a network flow model waits for that file and loads it."""
+    import hashlib
+    import io
+
+    import torch
+
+    from motionmag.flow import get_flow_model
+
+    buffer = io.BytesIO()
+    torch.manual_seed(0)
+    torch.save(get_flow_model("raft-small", pretrained=False).net.state_dict(), buffer)
+    payload = buffer.getvalue()
+    http_server.files["/raft_small.pth"] = payload
+    http_server.files["/bad.pth"] = payload[:-10] + b"0123456789"
+    entries = {
+        "raft-small": dict(file="raft_small.pth", url=http_server.url("/raft_small.pth"), format="torchvision",
+                           sha256=hashlib.sha256(payload).hexdigest(), source="test", licence="BSD-3-Clause"),
+        "raft-things": dict(file="bad.pth", url=http_server.url("/bad.pth"), format="torchvision",
+                            sha256=hashlib.sha256(payload).hexdigest(), source="test", licence="BSD-3-Clause"),
+    }
+    (tmp_path / "weights.yaml").write_text(yaml.safe_dump(entries))
+    config = copy.deepcopy(TINY)
+    config["methods"] = {"linear": {"mode": "static"}}
+    config["evaluation"]["flows"] = ["raft-small"]
+    config["weights"] = {"manifest": str(tmp_path / "weights.yaml"), "dir": "resources/weights"}
+
+    jobs = planned_jobs(snakemake(tmp_path, "-n", "results/eval/tiny/linear/raft-small/x4.csv", config=config))
+    assert jobs.get("download_weights") == 1 and jobs.get("evaluate_cell") == 1
+
+    run = snakemake(tmp_path, "--cores", "2", "results/eval/tiny/linear/raft-small/x4.csv")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (tmp_path / "resources" / "weights" / "raft_small.pth").read_bytes() == payload
+    cell = pd.read_csv(tmp_path / "results" / "eval" / "tiny" / "linear" / "raft-small" / "x4.csv")
+    assert cell["flow"].item() == "raft-small" and pd.notna(cell["motion_error"].item())
+
+    bad = snakemake(tmp_path, "--cores", "1", "resources/weights/bad.pth")
+    assert bad.returncode != 0
+    assert not (tmp_path / "resources" / "weights" / "bad.pth").exists()
+    log = (tmp_path / "logs" / "download_weights" / "bad.pth.log").read_text()
+    assert "does not match" in log

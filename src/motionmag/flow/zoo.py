@@ -40,7 +40,9 @@ class PtlflowFlow(FlowModel):
         super().__init__()
         ptlflow = import_ptlflow()
         self.ptlflow_name = ptlflow_name
-        self.net = ptlflow.get_model(ptlflow_name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # jsonargparse deprecation notices inside ptlflow
+            self.net = ptlflow.get_model(ptlflow_name)
 
     def estimate(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
         images = torch.stack((img0, img1), dim=1).flip(2)  # (B, 2, 3, H, W), RGB -> BGR

@@ -9,6 +9,7 @@ login wall, a Google Drive quota page) is refused instead of being saved as the 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import time
 import urllib.error
@@ -120,7 +121,7 @@ def fetch(
                 part.unlink(missing_ok=True)
             if error.code < 500 and error.code not in (408, 416, 429) or attempt == retries:
                 raise MotionmagError(f"{url}: HTTP {error.code} {error.reason}") from None
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as error:
+        except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, OSError) as error:
             if attempt == retries:
                 reason = getattr(error, "reason", error)
                 raise MotionmagError(f"{url}: download failed after {retries} tries ({reason})") from None

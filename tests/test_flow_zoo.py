@@ -1,0 +1,240 @@
+"""The flow zoo: every model offline with random weights, gradients, freezing, presets, and
+checkpoints in each original format through the manifest path."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from torch import nn
+
+from motionmag.errors import MotionmagError
+from motionmag.flow import flow_spec, get_flow_model, list_flow_models
+from motionmag.flow.raft import princeton_to_torchvision
+from motionmag.flow.weights import WeightsStore, load_manifest
+from motionmag.io.download import sha256sum
+
+FIXTURES = Path(__file__).parent / "fixtures"
+# key names and shapes of princeton-vl's raft-things.pth / raft-small.pth (saved from
+# nn.DataParallel), dumped from the original module definitions
+PRINCETON_KEYS = json.loads((FIXTURES / "princeton_raft_keys.json").read_text())
+NETWORKS = [name for name in list_flow_models() if flow_spec(name).needs_weights]
+DIFFERENTIABLE = [name for name in list_flow_models() if flow_spec(name).differentiable]
+
+
+@pytest.fixture(scope="module")
+def pair():
+    torch.manual_seed(0)
+    return torch.rand(2, 3, 97, 131), torch.rand(2, 3, 97, 131)
+
+
+def build(name: str, seed: int = 0, **kwargs):
+    torch.manual_seed(seed)
+    return get_flow_model(name, pretrained=False, preset="train", **kwargs)
+
+
+def test_every_model_of_the_design_is_registered():
+    expected = {"raft-things", "raft-sintel", "raft-small", "gmflow-things", "gmflow-sintel", "pwcnet", "arflow-kitti",
+                "dis", "farneback", "lk"}
+    assert set(list_flow_models()) == expected
+
+
+@pytest.mark.parametrize("name", list_flow_models())
+def test_builds_offline_and_returns_flow_for_an_odd_size(name, pair):
+    model = build(name)
+    with torch.no_grad():
+        flow = model(*pair)
+        single = model(pair[0][:1], pair[1][:1])
+    assert flow.shape == (2, 2, 97, 131) and flow.dtype == torch.float32
+    assert torch.isfinite(flow).all()
+    # a batch is independent samples: the first one alone gives the same flow
+    assert torch.allclose(single, flow[:1], atol=1e-3, rtol=1e-3)
+
+
+@pytest.mark.parametrize("name", DIFFERENTIABLE)
+def test_gradients_reach_both_inputs_and_no_parameter(name, pair):
+    model = build(name)
+    img0, img1 = (x.clone().requires_grad_(True) for x in pair)
+    model(img0, img1).abs().mean().backward()
+    for grad in (img0.grad, img1.grad):
+        assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
+    assert all(p.grad is None and not p.requires_grad for p in model.parameters())
+
+
+def test_frozen_means_eval_mode_even_inside_a_training_module(pair):
+    model = build("raft-things")
+    trainer = nn.ModuleDict({"generator": nn.Conv2d(3, 3, 1), "flow": model})
+    trainer.train()  # what a training loop does to everything it holds
+    assert trainer["generator"].training
+    assert not any(m.training for m in model.modules())
+    batch_norm = model.net.context_encoder.convnormrelu[1]
+    before = batch_norm.running_mean.clone()
+    model(*pair)
+    assert torch.equal(batch_norm.running_mean, before)  # statistics do not drift
+
+
+def test_flowmag_presets_and_options():
+    assert build("raft-things").iters == 5  # preset train
+    assert get_flow_model("raft-small", pretrained=False).iters == 20  # eval is the default
+    assert get_flow_model("raft-small", pretrained=False, iters=7).iters == 7
+    with pytest.raises(MotionmagError, match="unknown flow preset"):
+        get_flow_model("raft-small", pretrained=False, preset="fast")
+    with pytest.raises(MotionmagError, match="has no option iters"):
+        get_flow_model("dis", iters=5)
+    with pytest.raises(MotionmagError, match="weight-free"):
+        get_flow_model("dis", weights="x.pth")
+
+
+def test_princeton_key_names_convert_exactly_to_torchvision():
+    for name, model in (("raft", "raft-things"), ("raft-small", "raft-small")):
+        princeton = {k.removeprefix("module."): torch.empty(shape) for k, shape in PRINCETON_KEYS[name].items()}
+        converted = princeton_to_torchvision(princeton, small=name == "raft-small")
+        target = build(model).net.state_dict()
+        assert set(converted) == set(target)
+        assert all(converted[k].shape == target[k].shape for k in target)
+
+
+# ---- checkpoints in each original format, loaded through a manifest --------------------------
+
+
+def princeton_checkpoint(state: dict, small: bool) -> dict:
+    """torchvision RAFT weights laid out as princeton-vl's file: original names, module. prefixes,
+    and the residual blocks' downsampling norm stored twice."""
+    checkpoint = {}
+    for key in PRINCETON_KEYS["raft-small" if small else "raft"]:
+        bare = key.removeprefix("module.")
+        converted = princeton_to_torchvision({bare: None}, small) or princeton_to_torchvision(
+            {re.sub(r"\.norm[34]\.", ".downsample.1.", bare): None}, small
+        )
+        (target,) = converted
+        checkpoint[key] = state[target]
+    return checkpoint
+
+
+def saved_as(fmt: str, state: dict, small: bool = False) -> dict:
+    return {
+        "torchvision": lambda: state,
+        "princeton-raft": lambda: princeton_checkpoint(state, small),
+        "ptlflow": lambda: {"state_dict": state, "hyper_parameters": {"train_size": [368, 496]}},
+        "gmflow": lambda: {"model": state, "step": 800000, "epoch": 100},
+        "arflow": lambda: {"epoch": 140, "state_dict": state},
+    }[fmt]()
+
+
+def make_store(tmp_path: Path, name: str, checkpoint: dict, sha256: str | None = "auto", fmt: str = "torchvision"):
+    path = tmp_path / f"{name}.pth"
+    torch.save(checkpoint, path)
+    digest = sha256sum(path) if sha256 == "auto" else sha256
+    entry = dict(file=path.name, url=f"http://127.0.0.1:9/{path.name}", sha256=digest, format=fmt,
+                 source="test", licence="test")
+    (tmp_path / "weights.yaml").write_text(yaml.safe_dump({name: entry}))
+    return WeightsStore(tmp_path / "weights.yaml", tmp_path), path
+
+
+def randomise_buffers(module: nn.Module) -> None:
+    """Non-default BatchNorm statistics, so that a buffer left unloaded would show."""
+    for buffer_name, buffer in module.named_buffers():
+        if buffer.is_floating_point():
+            buffer.copy_(torch.rand_like(buffer) + 0.5 if "var" in buffer_name else torch.randn_like(buffer) * 0.1)
+
+
+@pytest.mark.parametrize(
+    "name, fmt",
+    [
+        ("raft-things", "torchvision"),
+        ("raft-things", "princeton-raft"),
+        ("raft-small", "princeton-raft"),
+        ("gmflow-things", "ptlflow"),
+        ("gmflow-sintel", "gmflow"),
+        ("pwcnet", "ptlflow"),
+        ("arflow-kitti", "arflow"),
+    ],
+)
+def test_original_formats_round_trip_through_the_manifest(name, fmt, pair, tmp_path):
+    source = build(name, seed=1)
+    randomise_buffers(source)
+    store, _ = make_store(tmp_path, name, saved_as(fmt, source.net.state_dict(), small=name == "raft-small"), fmt=fmt)
+    loaded = get_flow_model(name, preset="train", store=store)
+    fresh = build(name, seed=2)
+    with torch.no_grad():
+        expected = source(*pair)
+        assert torch.equal(loaded(*pair), expected)
+        assert not torch.allclose(fresh(*pair), expected)  # the weights did change the output
+
+
+def test_a_wrong_hash_is_refused(tmp_path):
+    store, _ = make_store(tmp_path, "raft-small", build("raft-small").net.state_dict(), sha256="0123abcd")
+    with pytest.raises(MotionmagError, match="does not match"):
+        get_flow_model("raft-small", store=store)
+
+
+def test_a_corrupt_file_is_refused(tmp_path):
+    store, path = make_store(tmp_path, "raft-small", build("raft-small").net.state_dict())
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # truncated
+    with pytest.raises(MotionmagError, match="does not match"):
+        get_flow_model("raft-small", store=store)
+    store, path = make_store(tmp_path, "raft-small", {}, sha256=None)
+    path.write_bytes(b"\x00garbage" * 100)  # no digest to check: torch.load must still refuse it
+    with pytest.raises(MotionmagError, match="not a readable PyTorch checkpoint"):
+        get_flow_model("raft-small", store=store)
+
+
+def test_a_checkpoint_for_another_model_or_with_missing_keys_is_an_error(tmp_path):
+    store, _ = make_store(tmp_path, "raft-things", build("arflow-kitti").net.state_dict())
+    with pytest.raises(MotionmagError, match="loads no parameter"):
+        get_flow_model("raft-things", store=store)
+    state = build("raft-things").net.state_dict()
+    state.pop("mask_predictor.conv.weight")
+    store, _ = make_store(tmp_path, "raft-things", state)
+    with pytest.raises(MotionmagError, match=r"1 missing \(e.g. mask_predictor.conv.weight\)"):
+        get_flow_model("raft-things", store=store)
+
+
+def test_a_missing_file_names_the_file_its_place_and_the_fetch_command(tmp_path):
+    store, path = make_store(tmp_path, "arflow-kitti", {})
+    path.unlink()
+    with pytest.raises(MotionmagError) as error:
+        get_flow_model("arflow-kitti", store=store)
+    message = str(error.value)
+    assert "arflow-kitti.pth" in message and str(tmp_path) in message and "motionmag flow fetch arflow-kitti" in message
+    assert "\n" not in message
+
+
+def test_the_repository_manifest_lists_every_network_checkpoint():
+    entries = load_manifest(Path(__file__).resolve().parents[1] / "config" / "weights.yaml")
+    assert set(entries) == set(NETWORKS)
+    for entry in entries.values():
+        assert entry.url.startswith("https://") and entry.licence and entry.source
+        assert entry.file.endswith((".pth", ".ckpt", ".tar"))
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ({"file": "a.pth"}, "missing url"),
+        ({"sha256": "xyz"}, "sha256 must be"),
+        ({"format": "onnx"}, "format 'onnx'"),
+        ({"file": "../a.pth"}, "plain file name"),
+        ({"colour": "red"}, "unknown field colour"),
+    ],
+)
+def test_manifest_mistakes_are_one_line_errors(tmp_path, entry, message):
+    good = dict(file="a.pth", url="https://x/a.pth", sha256="0123abcd", format="arflow", source="s", licence="l")
+    bad = {**good, **entry}
+    if "url" not in entry and entry.get("file") == "a.pth":
+        bad.pop("url")
+    (tmp_path / "w.yaml").write_text(yaml.safe_dump({"arflow-kitti": bad}))
+    with pytest.raises(MotionmagError, match=message):
+        load_manifest(tmp_path / "w.yaml")
+
+
+def test_without_the_zoo_extra_the_ptlflow_models_explain_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ptlflow", None)  # as if ptlflow were not installed
+    with pytest.raises(MotionmagError, match=r"pip install 'motionmag\[zoo\]'"):
+        get_flow_model("gmflow-things", pretrained=False)
+    assert get_flow_model("raft-small", pretrained=False) is not None  # the core needs no ptlflow
