@@ -66,7 +66,9 @@ class LoopbackServer:
     """A real HTTP server on 127.0.0.1 serving in-memory files, with Range support.
 
     ``files[path] = bytes``; ``html`` paths answer with an HTML page; ``cut[path] = n`` makes the
-    next full (non-Range) response stop after n bytes, as a dropped connection would.
+    next full (non-Range) response stop after n bytes, as a dropped connection would;
+    ``ignore_range`` paths answer Range requests with the whole file (200), as some servers do;
+    ``errors[path]`` is a list of HTTP status codes answered first, one per request.
     """
 
     def __init__(self):
@@ -76,6 +78,8 @@ class LoopbackServer:
         self.files: dict[str, bytes] = {}
         self.html: set[str] = set()
         self.cut: dict[str, int] = {}
+        self.ignore_range: set[str] = set()
+        self.errors: dict[str, list[int]] = {}
         self.requests: list[tuple[str, str | None]] = []
         server = self
 
@@ -86,6 +90,11 @@ class LoopbackServer:
             def do_GET(self):
                 rng = self.headers.get("Range")
                 server.requests.append((self.path, rng))
+                if server.errors.get(self.path):
+                    self.send_error(server.errors[self.path].pop(0))
+                    return
+                if self.path in server.ignore_range:
+                    rng = None
                 if self.path in server.html:
                     body = b"<!DOCTYPE html><html><body>Sign in to continue</body></html>"
                     self.send_response(200)

@@ -107,7 +107,8 @@ def image_pair(tmp_path_factory):
     return folder
 
 
-def test_flow_list_shows_every_model_with_weights_and_gradients():
+def test_flow_list_shows_every_model_with_weights_and_gradients(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOTIONMAG_WEIGHTS_DIR", str(tmp_path))  # an empty weights folder
     result = _motionmag("flow", "list", "--json")
     assert result.returncode == 0, result.stderr
     import json
@@ -134,16 +135,19 @@ def test_flow_run_writes_a_colour_coded_image_and_the_raw_flow(image_pair, tmp_p
     assert np.allclose(np.median(flow[20:-20, 20:-20].reshape(-1, 2), 0), [1.5, -0.5], atol=0.1)
 
 
+RUN = ["flow", "run", "{d}/a.png", "{d}/b.png", "-o", "{t}/flow.png"]
 FLOW_BAD = {
-    "unknown model": (["flow", "run", "{d}/a.png", "{d}/b.png", "--model", "nope"], "unknown flow model 'nope'"),
-    "missing weights": (["flow", "run", "{d}/a.png", "{d}/b.png", "--model", "raft-things"], "motionmag flow fetch raft-things"),
-    "sizes differ": (["flow", "run", "{d}/a.png", "{d}/small.png"], "the images differ in size"),
-    "missing image": (["flow", "run", "{d}/a.png", "{d}/nope.png"], "image file not found"),
-    "not an image output": (["flow", "run", "{d}/a.png", "{d}/b.png", "-o", "{d}/flow.mp4"], "must be an image"),
-    "weights for a weight-free model": (["flow", "run", "{d}/a.png", "{d}/b.png", "--weights", "{d}/a.png"], "weight-free"),
+    "unknown model": ([*RUN, "--model", "nope"], "unknown flow model 'nope'"),
+    "missing weights": ([*RUN, "--model", "raft-things"], "motionmag flow fetch raft-things"),
+    "sizes differ": (["flow", "run", "{d}/a.png", "{d}/small.png", "-o", "{t}/flow.png"], "the images differ in size"),
+    "missing image": (["flow", "run", "{d}/a.png", "{d}/nope.png", "-o", "{t}/flow.png"], "image file not found"),
+    "not an image output": (["flow", "run", "{d}/a.png", "{d}/b.png", "-o", "{t}/flow.mp4"], "must be an image"),
+    "output folder missing": (["flow", "run", "{d}/a.png", "{d}/b.png", "-o", "{t}/no/flow.png"], "does not exist"),
+    "raw flow folder missing": ([*RUN, "--save-flow", "{t}/no/flow.npy"], "does not exist"),
+    "raw flow not .npy": ([*RUN, "--save-flow", "{t}/flow.txt"], "saved as .npy"),
+    "weights for a weight-free model": ([*RUN, "--weights", "{d}/a.png"], "weight-free"),
     "a weights file that is not a checkpoint": (
-        ["flow", "run", "{d}/a.png", "{d}/b.png", "--model", "raft-small", "--weights", "{d}/a.png"],
-        "not a readable PyTorch checkpoint",
+        [*RUN, "--model", "raft-small", "--weights", "{d}/a.png"], "not a readable PyTorch checkpoint"
     ),
     "fetch an unknown model": (["flow", "fetch", "nope"], "unknown flow model"),
 }
@@ -153,11 +157,11 @@ FLOW_BAD = {
 def test_flow_bad_input_is_one_line_and_exit_2(case, image_pair, tmp_path, monkeypatch):
     monkeypatch.setenv("MOTIONMAG_WEIGHTS_DIR", str(tmp_path))  # an empty weights folder
     args, message = FLOW_BAD[case]
-    result = _motionmag(*[a.format(d=image_pair) for a in args])
+    result = _motionmag(*[a.format(d=image_pair, t=tmp_path) for a in args])
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], result.stderr
-    assert not (image_pair / "flow.mp4").exists() and not (tmp_path / "flow.png").exists()
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even a temporary
 
 
 def test_flow_fetch_downloads_and_verifies_from_the_manifest(http_server, tmp_path, monkeypatch):

@@ -56,3 +56,28 @@ def test_http_errors_are_one_line(http_server, tmp_path):
 def test_digest_prefixes_follow_torch_hub():
     assert digest_matches(DIGEST, DIGEST[:8]) and digest_matches(DIGEST, DIGEST.upper())
     assert not digest_matches(DIGEST, "deadbeef")
+
+
+def test_a_server_that_ignores_range_gets_a_fresh_full_download(http_server, tmp_path):
+    http_server.files["/w.pth"] = PAYLOAD
+    http_server.ignore_range.add("/w.pth")
+    (tmp_path / "w.pth.part").write_bytes(b"stale partial bytes")
+    fetch(http_server.url("/w.pth"), tmp_path / "w.pth", DIGEST, progress=False)
+    assert (tmp_path / "w.pth").read_bytes() == PAYLOAD
+
+
+def test_server_errors_are_retried(http_server, tmp_path):
+    http_server.files["/w.pth"] = PAYLOAD
+    http_server.errors["/w.pth"] = [503]
+    fetch(http_server.url("/w.pth"), tmp_path / "w.pth", DIGEST, progress=False)
+    assert (tmp_path / "w.pth").read_bytes() == PAYLOAD
+    assert len(http_server.requests) == 2
+
+
+def test_a_complete_partial_file_is_finished_without_downloading_again(http_server, tmp_path):
+    http_server.files["/w.pth"] = PAYLOAD
+    http_server.errors["/w.pth"] = [416]  # what a server says to "bytes=<size>-"
+    (tmp_path / "w.pth.part").write_bytes(PAYLOAD)  # killed after the last byte, before the rename
+    fetch(http_server.url("/w.pth"), tmp_path / "w.pth", DIGEST, progress=False)
+    assert (tmp_path / "w.pth").read_bytes() == PAYLOAD
+    assert http_server.requests == [("/w.pth", f"bytes={len(PAYLOAD)}-")]

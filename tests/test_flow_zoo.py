@@ -3,6 +3,7 @@ checkpoints in each original format through the manifest path."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import sys
@@ -24,7 +25,16 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # nn.DataParallel), dumped from the original module definitions
 PRINCETON_KEYS = json.loads((FIXTURES / "princeton_raft_keys.json").read_text())
 NETWORKS = [name for name in list_flow_models() if flow_spec(name).needs_weights]
-DIFFERENTIABLE = [name for name in list_flow_models() if flow_spec(name).differentiable]
+HAVE_ZOO = importlib.util.find_spec("ptlflow") is not None  # `make test` installs it
+
+
+def models(names):
+    """Parameters; the ptlflow ones are skipped where the zoo extra is not installed."""
+    skip = pytest.mark.skipif(not HAVE_ZOO, reason="needs the zoo extra (ptlflow)")
+    return [pytest.param(n, marks=skip) if flow_spec(n).extra == "zoo" else n for n in names]
+
+
+DIFFERENTIABLE = models([name for name in list_flow_models() if flow_spec(name).differentiable])
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +54,7 @@ def test_every_model_of_the_design_is_registered():
     assert set(list_flow_models()) == expected
 
 
-@pytest.mark.parametrize("name", list_flow_models())
+@pytest.mark.parametrize("name", models(list_flow_models()))
 def test_builds_offline_and_returns_flow_for_an_odd_size(name, pair):
     model = build(name)
     with torch.no_grad():
@@ -88,6 +98,48 @@ def test_flowmag_presets_and_options():
         get_flow_model("dis", iters=5)
     with pytest.raises(MotionmagError, match="weight-free"):
         get_flow_model("dis", weights="x.pth")
+
+
+def test_inputs_must_be_float_and_any_float_precision_is_taken(pair):
+    model = build("raft-small")
+    with pytest.raises(MotionmagError, match="float images"):
+        model((pair[0] * 255).to(torch.uint8), (pair[1] * 255).to(torch.uint8))
+    with torch.no_grad():
+        full = model(*pair)
+        half = model(pair[0].bfloat16(), pair[1].bfloat16())  # e.g. a generator's output under amp
+    assert half.dtype == torch.float32 and (half - full).abs().mean() < 0.05 * full.abs().mean() + 1e-3
+
+
+# a hand-written sample of the renaming (what a same-shape swap would break)
+PRINCETON_PAIRS = {
+    "fnet.conv1.weight": "feature_encoder.convnormrelu.0.weight",
+    "cnet.norm1.running_var": "context_encoder.convnormrelu.1.running_var",
+    "cnet.conv2.bias": "context_encoder.conv.bias",
+    "cnet.layer2.0.norm2.weight": "context_encoder.layer2.0.convnormrelu2.1.weight",
+    "cnet.layer2.0.downsample.1.weight": "context_encoder.layer2.0.downsample.1.weight",
+    "cnet.layer3.1.conv1.weight": "context_encoder.layer3.1.convnormrelu1.0.weight",
+    "update_block.encoder.convc2.weight": "update_block.motion_encoder.convcorr2.0.weight",
+    "update_block.encoder.convf1.bias": "update_block.motion_encoder.convflow1.0.bias",
+    "update_block.encoder.conv.weight": "update_block.motion_encoder.conv.0.weight",
+    "update_block.gru.convz2.weight": "update_block.recurrent_block.convgru2.convz.weight",
+    "update_block.gru.convq1.bias": "update_block.recurrent_block.convgru1.convq.bias",
+    "update_block.flow_head.conv2.weight": "update_block.flow_head.conv2.weight",
+    "update_block.mask.0.weight": "mask_predictor.convrelu.0.weight",
+    "update_block.mask.2.bias": "mask_predictor.conv.bias",
+}
+PRINCETON_SMALL_PAIRS = {
+    "fnet.layer2.0.conv3.weight": "feature_encoder.layer2.0.convnormrelu3.0.weight",
+    "update_block.gru.convr.weight": "update_block.recurrent_block.convgru1.convr.weight",
+    "update_block.encoder.convc1.weight": "update_block.motion_encoder.convcorr1.0.weight",
+}
+
+
+def test_princeton_names_map_to_the_right_torchvision_modules():
+    for pairs, small in ((PRINCETON_PAIRS, False), (PRINCETON_SMALL_PAIRS, True)):
+        for original, expected in pairs.items():
+            assert princeton_to_torchvision({original: None}, small) == {expected: None}
+    assert princeton_to_torchvision({"cnet.layer2.0.norm3.weight": None}, small=False) == {}  # = downsample.1
+    assert princeton_to_torchvision({"fnet.layer2.0.norm4.weight": None}, small=True) == {}
 
 
 def test_princeton_key_names_convert_exactly_to_torchvision():
@@ -143,15 +195,18 @@ def randomise_buffers(module: nn.Module) -> None:
             buffer.copy_(torch.rand_like(buffer) + 0.5 if "var" in buffer_name else torch.randn_like(buffer) * 0.1)
 
 
+ZOO = pytest.mark.skipif(not HAVE_ZOO, reason="needs the zoo extra (ptlflow)")
+
+
 @pytest.mark.parametrize(
     "name, fmt",
     [
         ("raft-things", "torchvision"),
         ("raft-things", "princeton-raft"),
         ("raft-small", "princeton-raft"),
-        ("gmflow-things", "ptlflow"),
-        ("gmflow-sintel", "gmflow"),
-        ("pwcnet", "ptlflow"),
+        pytest.param("gmflow-things", "ptlflow", marks=ZOO),
+        pytest.param("gmflow-sintel", "gmflow", marks=ZOO),
+        pytest.param("pwcnet", "ptlflow", marks=ZOO),
         ("arflow-kitti", "arflow"),
     ],
 )
@@ -238,3 +293,31 @@ def test_without_the_zoo_extra_the_ptlflow_models_explain_how_to_install_it(monk
     with pytest.raises(MotionmagError, match=r"pip install 'motionmag\[zoo\]'"):
         get_flow_model("gmflow-things", pretrained=False)
     assert get_flow_model("raft-small", pretrained=False) is not None  # the core needs no ptlflow
+
+
+def test_an_unpublished_digest_is_pinned_on_first_fetch_and_checked_after(http_server, tmp_path):
+    payload = (tmp_path / "src.pth")
+    torch.save(build("arflow-kitti").net.state_dict(), payload)
+    http_server.files["/pwclite_ar.tar"] = payload.read_bytes()
+    entry = dict(file="pwclite_ar.tar", url=http_server.url("/pwclite_ar.tar"), sha256=None, format="arflow",
+                 source="test", licence="MIT")
+    (tmp_path / "weights.yaml").write_text(yaml.safe_dump({"arflow-kitti": entry}))
+    store = WeightsStore(tmp_path / "weights.yaml", tmp_path / "weights")
+    path = store.fetch("arflow-kitti", progress=False)
+    assert (tmp_path / "weights" / "pwclite_ar.tar.sha256").read_text().split()[0] == sha256sum(path)
+    get_flow_model("arflow-kitti", store=store)  # verifies against the pin, loads
+    path.write_bytes(path.read_bytes()[:-100] + bytes(100))
+    with pytest.raises(MotionmagError, match="does not match"):
+        get_flow_model("arflow-kitti", store=store)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="bf16 autocast is a CUDA feature")
+@pytest.mark.parametrize("name", ["raft-small", "arflow-kitti"])
+def test_amp_on_cuda_stays_close_to_float32(name):
+    torch.manual_seed(0)
+    a, b = torch.rand(2, 1, 3, 128, 160, device="cuda").unbind(0)
+    full = build(name, device="cuda")
+    fast = build(name, device="cuda", amp=True)
+    with torch.no_grad():
+        difference = (fast(a, b) - full(a, b)).abs().mean() / (full(a, b).abs().mean() + 1e-6)
+    assert difference < 0.05

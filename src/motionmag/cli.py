@@ -250,6 +250,11 @@ def run_flow_run(args: argparse.Namespace) -> None:
         raise MotionmagError(f"the images differ in size: {image_a.shape[1]}x{image_a.shape[0]} and {image_b.shape[1]}x{image_b.shape[0]}")
     if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp", ".bmp"):
         raise MotionmagError(f"{args.output}: the output must be an image (.png, .jpg, ...)")
+    for path in filter(None, (args.output, args.save_flow)):
+        if not path.parent.is_dir():
+            raise MotionmagError(f"{path}: the output folder {path.parent} does not exist")
+    if args.save_flow and args.save_flow.suffix != ".npy":
+        raise MotionmagError(f"{args.save_flow}: the raw flow is saved as .npy")
     device = _device(args.device)
     model = get_flow_model(args.model, device=device, preset=args.preset, weights=args.weights)
 
@@ -258,9 +263,11 @@ def run_flow_run(args: argparse.Namespace) -> None:
 
     with torch.no_grad():
         flow = model(tensor(image_a), tensor(image_b))[0].cpu()  # (2, H, W)
-    write_image(args.output, flow_to_image(flow).permute(1, 2, 0).numpy())
     if args.save_flow:
-        np.save(args.save_flow, flow.permute(1, 2, 0).numpy().astype(np.float32))
+        tmp = args.save_flow.with_name(f".{args.save_flow.stem}.tmp.npy")
+        np.save(tmp, flow.permute(1, 2, 0).numpy().astype(np.float32))
+        tmp.replace(args.save_flow)
+    write_image(args.output, flow_to_image(flow).permute(1, 2, 0).numpy())
     magnitude = flow.norm(dim=0)
     print(f"wrote {args.output}: {args.model}, mean |flow| {magnitude.mean():.3f} px, max {magnitude.max():.3f} px", file=sys.stderr)
 
@@ -271,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
         args.run(args)
     except MotionmagError as err:
         print(f"motionmag: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # permissions, a full disk, ...: still one line
+        message = f"{err.filename}: {err.strerror}" if err.filename else str(err)
+        print(f"motionmag: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("motionmag: interrupted", file=sys.stderr)

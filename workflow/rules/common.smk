@@ -53,13 +53,22 @@ def weights_manifest():
     return str(path)
 
 
-# flow model -> checkpoint file name; the download job validates the whole manifest entry
+def weight_files(manifest):
+    """Flow model -> checkpoint file name (the download job checks the rest of each entry)."""
+    try:
+        with open(manifest) as stream:
+            return {
+                name: entry["file"] for name, entry in yaml.safe_load(stream).items()
+            }
+    except (yaml.YAMLError, AttributeError, KeyError, TypeError) as err:
+        raise WorkflowError(
+            f"config key weights.manifest: {manifest} is not a manifest of model: {{file, url, sha256, ...}} ({err})"
+        ) from None
+
+
 WEIGHTS_MANIFEST = weights_manifest()
 WEIGHTS_DIR = config["weights"]["dir"]
-WEIGHT_FILES = {
-    name: entry["file"]
-    for name, entry in yaml.safe_load(open(WEIGHTS_MANIFEST)).items()
-}
+WEIGHT_FILES = weight_files(WEIGHTS_MANIFEST)
 METRICS = [
     "motion_error",
     "magnification_error",

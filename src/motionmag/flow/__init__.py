@@ -22,7 +22,7 @@ from motionmag.flow.registry import (
     register_flow_model,
 )
 from motionmag.flow.warp import backward_warp
-from motionmag.flow.zoo import PtlflowFlow
+from motionmag.flow.ptlflow_models import PtlflowFlow
 
 # FlowMag's RAFT: 5 refinement iterations in the training loss, 20 in evaluation (specs/flowmag.md §6)
 RAFT_PRESETS = {"train": {"iters": 5}, "eval": {"iters": 20}}

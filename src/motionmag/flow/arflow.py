@@ -139,6 +139,7 @@ class ARFlow(FlowModel):
     """``arflow-kitti``: PWC-Lite, input RGB in [0, 1] without normalisation, as ARFlow trains it."""
 
     differentiable = True
+    supports_amp = True
     pad_multiple = 64  # six stride-2 stages
 
     def __init__(self):

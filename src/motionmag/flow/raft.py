@@ -62,6 +62,7 @@ class RAFTFlow(FlowModel):
     """
 
     differentiable = True
+    supports_amp = True
     pad_multiple = 8  # features at 1/8 resolution
     min_size = 128  # torchvision's 4-level correlation pyramid needs 16 feature rows and columns
 

@@ -11,6 +11,7 @@ its multiple and cropping back is the model's business. Models come back frozen:
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -32,20 +33,27 @@ class FlowModel(nn.Module):
     differentiable: bool = False
     pad_multiple: int = 1  # H and W are padded (replicating edges) up to a multiple of this
     min_size: int = 0  # ... and to at least this
-    amp: bool = False  # bf16 autocast on CUDA
+    supports_amp: bool = False  # networks only: the weight-free estimators need full precision
+    amp: bool = False  # bf16 autocast on CUDA, where supported
 
     def forward(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
         if img0.ndim != 4 or img0.shape[1] != 3 or img0.shape != img1.shape:
             raise MotionmagError(
                 f"flow models take two (B, 3, H, W) RGB batches of equal shape, got {tuple(img0.shape)} and {tuple(img1.shape)}"
             )
+        if not (img0.is_floating_point() and img1.is_floating_point()):
+            raise MotionmagError(f"flow models take float images in [0, 1], got {img0.dtype} and {img1.dtype}")
+        # float32 in, whatever the caller's autocast: amp (below) is this model's own choice
+        img0, img1 = img0.float(), img1.float()
         h, w = img0.shape[-2:]
-        pad_h = max(self.min_size - h, -h % self.pad_multiple)
-        pad_w = max(self.min_size - w, -w % self.pad_multiple)
+        m = self.pad_multiple
+        pad_h = max(math.ceil(h / m), math.ceil(self.min_size / m)) * m - h
+        pad_w = max(math.ceil(w / m), math.ceil(self.min_size / m)) * m - w
         if pad_h or pad_w:
             img0 = F.pad(img0, (0, pad_w, 0, pad_h), mode="replicate")
             img1 = F.pad(img1, (0, pad_w, 0, pad_h), mode="replicate")
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp and img0.is_cuda):
+        use_amp = self.amp and self.supports_amp and img0.is_cuda
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
             flow = self.estimate(img0, img1)
         return flow[..., :h, :w].float()
 

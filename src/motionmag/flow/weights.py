@@ -111,8 +111,8 @@ class WeightsStore:
         path = self.path(name)
         if not path.is_file():
             hint = f"`motionmag flow fetch {name}`"
-            if path.resolve().is_relative_to(REPO_ROOT):
-                hint += f" (or `snakemake --cores 1 {path.resolve().relative_to(REPO_ROOT)}`)"
+            if self.root.resolve() == REPO_ROOT / "resources" / "weights":
+                hint += f" (or `snakemake --cores 1 resources/weights/{path.name}`)"
             raise MotionmagError(
                 f"weights for {name} are missing: {self.entry(name).file} goes in {self.root}/; fetch it with {hint}"
             )
@@ -121,6 +121,8 @@ class WeightsStore:
 
     def fetch(self, name: str, progress: bool = True) -> Path:
         entry, path = self.entry(name), self.path(name)
+        if not entry.sha256 and not path.exists():
+            self._pinned(path).unlink(missing_ok=True)  # the file was deleted: pin the new one
         fetch(entry.url, path, self.expected_sha256(name), entry.size, progress=progress)
         if not self.expected_sha256(name):  # nothing published: pin what arrived, so later damage shows
             self._pinned(path).write_text(f"{sha256sum(path)}  {path.name}\n")

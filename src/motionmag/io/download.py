@@ -57,6 +57,14 @@ def _looks_like_html(first_bytes: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<head"))
 
 
+def _retry_after(error: urllib.error.HTTPError) -> float:
+    """Seconds a 429/503 asks us to wait (the delta-seconds form; an HTTP date counts as 0)."""
+    try:
+        return float(error.headers.get("Retry-After", 0)) if error.headers else 0.0
+    except ValueError:
+        return 0.0
+
+
 def _open(url: str, offset: int, timeout: float):
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     if offset:
@@ -67,7 +75,8 @@ def _open(url: str, offset: int, timeout: float):
 def _download_once(url: str, part: Path, timeout: float, progress: bool) -> None:
     offset = part.stat().st_size if part.exists() else 0
     with _open(url, offset, timeout) as response:
-        resumed = offset and response.status == 206
+        content_range = response.headers.get("Content-Range", "")
+        resumed = offset and response.status == 206 and content_range.startswith(f"bytes {offset}-")
         if not resumed:
             offset = 0  # the server ignored the Range header: start again
         content_type = response.headers.get("Content-Type", "")
@@ -109,7 +118,12 @@ def fetch(
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
-    for attempt in range(1, retries + 1):
+    if not sha256:
+        part.unlink(missing_ok=True)  # without a digest, a resumed file could not be checked
+    failures = 0
+    while True:
+        before = part.stat().st_size if part.exists() else 0
+        retry_after = 0.0
         try:
             _download_once(url, part, timeout, progress)
             break
@@ -117,15 +131,20 @@ def fetch(
             part.unlink(missing_ok=True)
             raise
         except urllib.error.HTTPError as error:
-            if error.code == 416:  # asked to resume past the end: the partial file is bad
-                part.unlink(missing_ok=True)
-            if error.code < 500 and error.code not in (408, 416, 429) or attempt == retries:
+            if error.code == 416 and part.exists():  # resuming past the end: done already, or junk
+                if sha256 and digest_matches(sha256sum(part), sha256):
+                    break
+                part.unlink()
+            if error.code < 500 and error.code not in (408, 416, 429) or failures + 1 >= retries:
                 raise MotionmagError(f"{url}: HTTP {error.code} {error.reason}") from None
+            retry_after = _retry_after(error)
         except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, OSError) as error:
-            if attempt == retries:
+            if failures + 1 >= retries:
                 reason = getattr(error, "reason", error)
                 raise MotionmagError(f"{url}: download failed after {retries} tries ({reason})") from None
-        time.sleep(min(2**attempt, 30) * 0.1)
+        grew = part.exists() and part.stat().st_size > before
+        failures = 0 if grew else failures + 1  # a drop after progress is resumed, not counted
+        time.sleep(min(max(retry_after, 2.0 ** max(failures - 1, 0)), 60.0))
     try:
         verify(part, sha256, size)
     except MotionmagError:

@@ -30,8 +30,12 @@ def write_image(path: str | Path, rgb: np.ndarray) -> Path:
         raise MotionmagError(f"{path}: the output folder {parent} does not exist")
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     try:
-        if not cv2.imwrite(str(tmp), cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)):
-            raise MotionmagError(f"{path}: cannot write an image with this suffix")
+        try:
+            written = cv2.imwrite(str(tmp), cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
+        except cv2.error:
+            written = False
+        if not written:
+            raise MotionmagError(f"{path}: cannot write this image (unknown suffix or unwritable folder)")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

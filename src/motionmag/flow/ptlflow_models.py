@@ -35,6 +35,7 @@ class PtlflowFlow(FlowModel):
     128 feature channels, one scale, 6 swin layers, attention splits 2, global matching)."""
 
     differentiable = True
+    supports_amp = True
 
     def __init__(self, ptlflow_name: str):
         super().__init__()
