@@ -28,9 +28,13 @@ wildcard_constraints:
     flow=one_of(FLOWS),
     alpha=r"[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?",
     weights_file=one_of([re.escape(f) for f in WEIGHT_FILES.values()]),
+    pairset=one_of(list(PAIR_SETS)),
+    variant=one_of(list(FLOWMAG_VARIANTS)),
 
 
 include: "workflow/rules/clips.smk"
+include: "workflow/rules/pairs.smk"
+include: "workflow/rules/train.smk"
 include: "workflow/rules/magnify.smk"
 include: "workflow/rules/weights.smk"
 include: "workflow/rules/evaluate.smk"

@@ -24,11 +24,30 @@ examples:
   motionmag magnify frames/ --fps 30 --alpha 10 --band 0.5 3  # temporal band-pass, 0.5-3 Hz
   motionmag magnify clip.mp4 --alpha 20 --mask cat.npy --feather 25
   motionmag magnify clip.mp4 --alpha 10 --param orientations=4 --param sigma=0
+  motionmag magnify clip.mp4 --method flowmag --checkpoint model.pt --alpha 20
+  motionmag magnify clip.mp4 --method flowmag --alpha 40 --mask cat.npy --feather 25 --tta-steps 200
 
 alpha is output motion / input motion for every method (1 leaves the video unchanged).
 Modes: static magnifies each frame's motion relative to the first frame (any motion, no
 frame rate needed); temporal magnifies only motion whose frequency lies in --band.
+flowmag is static only; above its trained range (16) it takes repeated passes of alpha**(1/n).
+Its --checkpoint is a model.pt from `motionmag train flowmag`, a training state, or an
+original release file (raft_chkpt_00140.pth); default: the demo's, when it has been trained.
 """
+
+TRAIN_EXAMPLES = """\
+examples:
+  motionmag train flowmag config/flowmag/demo.yaml --pairs results/pairs/demo.h5 -o runs/demo
+  motionmag train flowmag config/flowmag/raft.yaml --pairs pairs.h5 -o runs/raft --device cuda
+  torchrun --standalone --nproc_per_node 4 -m motionmag train flowmag config/flowmag/raft.yaml \\
+      --pairs pairs.h5 -o runs/raft --device cuda      # one process per GPU (DDP)
+
+A run writes OUT/model.pt (what `magnify --checkpoint` loads), OUT/log.csv, OUT/loss.png and
+OUT/state/latest.pt; rerunning the same command resumes from the last checkpoint, and ends with
+the same weights as an uninterrupted run. SIGTERM saves the state and exits with status 143.
+"""
+
+DEMO_CHECKPOINT = Path("results/train/flowmag/demo/model.pt")
 
 
 FLOW_EXAMPLES = """\
@@ -71,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     magnify.add_argument("input", type=Path, help="a video file or a folder of frame images")
     magnify.add_argument("-o", "--output", type=Path, help="output .mp4 (or a folder name for PNG frames); default INPUT_METHOD_xALPHA.mp4 here")
-    magnify.add_argument("--method", default="phase", choices=["linear", "phase"], help="magnification method (default: phase)")
+    magnify.add_argument("--method", default="phase", choices=["flowmag", "linear", "phase"], help="magnification method (default: phase)")
     magnify.add_argument("--alpha", type=float, default=10.0, help="magnification factor, output / input motion (default: 10)")
     magnify.add_argument("--mode", choices=["static", "temporal"], help="static: against frame 0 (default); temporal: band-pass in time (default when --band is given)")
     magnify.add_argument("--band", type=float, nargs=2, metavar=("LOW", "HIGH"), help="temporal pass band in Hz")
@@ -79,12 +98,32 @@ def build_parser() -> argparse.ArgumentParser:
     magnify.add_argument("--mask", type=Path, help="magnify only where this mask is on (.npy or image, same size as the video)")
     magnify.add_argument("--feather", type=float, default=0.0, metavar="PX", help="soften the mask outwards over PX pixels")
     magnify.add_argument("--fps", type=float, help="frame rate of a frame folder (default 30); video files keep their own")
+    magnify.add_argument("--checkpoint", type=Path, help=f"flowmag: the trained model (default: {DEMO_CHECKPOINT} when present)")
+    magnify.add_argument("--batch-size", type=int, default=4, metavar="N", help="flowmag: frames per forward pass (default: 4)")
+    magnify.add_argument("--tta-steps", type=int, default=0, metavar="N", help="flowmag: test-time adaptation steps on this video first (default: 0, off)")
+    magnify.add_argument("--tta-batch", type=int, default=8, metavar="N", help="flowmag: pairs per adaptation step (default: 8)")
     magnify.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="a method setting, e.g. lambda_c=16 (linear), orientations=4 or sigma=0 (phase)")
     magnify.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     magnify.add_argument("--backend", default="av", choices=["av", "cv2", "decord"], help="video decoder (default: av)")
     magnify.add_argument("--crf", type=int, default=18, help="H.264 quality, lower is better (default: 18)")
     magnify.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     magnify.set_defaults(run=run_magnify)
+
+    train = commands.add_parser(
+        "train",
+        help="train a learned magnifier (flowmag)",
+        description="Train a learned magnifier from a config file; resumes automatically.",
+        epilog=TRAIN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("model", choices=["flowmag"], help="which model")
+    train.add_argument("config", type=Path, help="training config, e.g. config/flowmag/demo.yaml")
+    train.add_argument("--pairs", type=Path, required=True, help="the frame-pair file (HDF5) to train on")
+    train.add_argument("-o", "--output", type=Path, required=True, help="run folder (model.pt, log.csv, loss.png, state/)")
+    train.add_argument("--steps", type=int, help="override train.steps")
+    train.add_argument("--device", default="auto", help="cpu, cuda (default: cuda when available)")
+    train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(run=run_train)
 
     render = commands.add_parser(
         "render",
@@ -141,6 +180,29 @@ def _device(name: str) -> str:
     return name
 
 
+def _method_settings(args: argparse.Namespace, fps: float) -> dict:
+    """The magnifier's keyword arguments from the command line."""
+    settings = dict(args.param)
+    settings["device"] = _device(args.device)
+    if args.method == "flowmag":
+        if args.band or args.mode == "temporal":
+            raise MotionmagError("flowmag magnifies against frame 0 only: --band and --mode temporal do not apply")
+        checkpoint = args.checkpoint or DEMO_CHECKPOINT
+        if args.checkpoint is None and not checkpoint.exists():
+            raise MotionmagError("flowmag needs --checkpoint MODEL.pt (train one: motionmag train flowmag --help)")
+        for name, value in (("--batch-size", args.batch_size), ("--tta-batch", args.tta_batch)):
+            if value < 1:
+                raise MotionmagError(f"{name} must be at least 1, got {value}")
+        if args.tta_steps < 0:
+            raise MotionmagError(f"--tta-steps must be 0 or more, got {args.tta_steps}")
+        settings.update(checkpoint=checkpoint, batch_size=args.batch_size, tta_steps=args.tta_steps,
+                        tta_batch=args.tta_batch, progress=not args.quiet)
+    else:
+        mode = args.mode or ("temporal" if args.band else "static")
+        settings.update(mode=mode, band=args.band, fps=fps, filter=args.filter)
+    return settings
+
+
 def run_magnify(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
@@ -157,10 +219,13 @@ def run_magnify(args: argparse.Namespace) -> None:
     mask = None
     if args.mask is not None:
         mask = feather(load_mask(args.mask, size=first.shape[:2]), args.feather)
-    mode = args.mode or ("temporal" if args.band else "static")
-    settings = dict(args.param)
-    settings.update(mode=mode, band=args.band, fps=float(reader.info.fps), filter=args.filter, device=_device(args.device))
-    magnifier = get_magnifier(args.method, **settings)
+    magnifier = get_magnifier(args.method, **_method_settings(args, float(reader.info.fps)))
+    if args.method == "flowmag":
+        from motionmag.methods.flowmag import alpha_passes
+
+        alpha_passes(alpha, magnifier.training["alpha_high"])  # a bad alpha fails before any work
+        if args.tta_steps:
+            magnifier.adapt(open_video(args.input, backend=args.backend, fps=args.fps))
     output = args.output or Path(f"{args.input.stem}_{args.method}_x{alpha:g}.mp4")
 
     def all_frames():
@@ -174,6 +239,15 @@ def run_magnify(args: argparse.Namespace) -> None:
             progress.update()
         progress.close()
     print(f"wrote {output} ({writer.frames_written} frames, {float(reader.info.fps):g} fps)", file=sys.stderr)
+
+
+def run_train(args: argparse.Namespace) -> None:
+    from motionmag.train.flowmag import train_flowmag
+
+    if args.steps is not None and args.steps < 1:
+        raise MotionmagError(f"--steps must be at least 1, got {args.steps}")
+    path = train_flowmag(args.config, args.pairs, args.output, device=_device(args.device), steps=args.steps, progress=not args.quiet)
+    print(f"wrote {path}", file=sys.stderr)
 
 
 def run_render(args: argparse.Namespace) -> None:

@@ -78,6 +78,22 @@ METRICS = [
 ]
 
 
+PAIR_SETS = config["pairs"]
+FLOWMAG_VARIANTS = config["training"].get("flowmag", {})
+
+
+def check_method_variants():
+    """Every flowmag method names a trained variant (else: one line naming the key)."""
+    for name, settings in config["methods"].items():
+        if name.split("-")[0] == "flowmag" and settings["variant"] not in FLOWMAG_VARIANTS:
+            raise WorkflowError(
+                f"config key methods.{name}.variant (read by magnify): {settings['variant']!r} is not a key of training.flowmag"
+            )
+
+
+check_method_variants()
+
+
 def one_of(names):
     """A wildcard regex matching exactly these names (and nothing when the list is empty)."""
     return "|".join(names) if names else "(?!x)x"
@@ -108,6 +124,43 @@ def flow_weights(wildcards):
 def weights_model(wildcards):
     """The flow model whose checkpoint is this file."""
     return next(n for n, f in WEIGHT_FILES.items() if f == wildcards.weights_file)
+
+
+def method_settings(method):
+    """The magnifier's settings (the variant becomes the checkpoint input)."""
+    return {k: v for k, v in config["methods"][method].items() if k != "variant"}
+
+
+def method_checkpoint(wildcards):
+    """The trained model a learned method needs (none for the classical ones)."""
+    if wildcards.method.split("-")[0] == "flowmag":
+        variant = config["methods"][wildcards.method]["variant"]
+        return f"results/train/flowmag/{variant}/model.pt"
+    return []
+
+
+def pair_clips(wildcards):
+    """Frame folders of a pair set's clips (an optional clip that was skipped is left out)."""
+    clips = [c for c in PAIR_SETS[wildcards.pairset]["clips"] if c in CLIPS]
+    unknown = [c for c in PAIR_SETS[wildcards.pairset]["clips"] if c not in config["clips"]]
+    if unknown or not clips:
+        raise WorkflowError(
+            f"config key pairs.{wildcards.pairset}.clips (read by demo_pairs): no usable clip or unknown {unknown}"
+        )
+    return {c: f"results/clips/{c}/frames" for c in clips}
+
+
+def flowmag_training(wildcards):
+    return FLOWMAG_VARIANTS[wildcards.variant]
+
+
+def training_flow_weights(wildcards):
+    """The checkpoint of the flow model a FlowMag variant trains through (none for lk)."""
+    with open(flowmag_training(wildcards)["config"]) as stream:
+        flow = (yaml.safe_load(stream).get("train") or {}).get("flow", "raft-things")
+    if flow in WEIGHT_FILES:
+        return f"{WEIGHTS_DIR}/{WEIGHT_FILES[flow]}"
+    return []
 
 
 def magnified_all_methods(wildcards):

@@ -8,6 +8,7 @@ rule evaluate_cell:
         magnified="results/magnified/{clip}/{method}/x{alpha}",
         truth=truth_frames,
         weights=flow_weights,
+        checkpoint=method_checkpoint,
     output:
         "results/eval/{clip}/{method}/{flow}/x{alpha}.csv",
     log:

@@ -5,6 +5,7 @@ rule magnify:
     input:
         frames=clip_frames,
         meta=clip_meta,
+        checkpoint=method_checkpoint,
     output:
         directory("results/magnified/{clip}/{method}/x{alpha}"),
     log:
@@ -18,7 +19,7 @@ rule magnify:
         mem_mb=4000,
         runtime=60,
     params:
-        settings=lambda wildcards: config["methods"][wildcards.method],
+        settings=lambda wildcards: method_settings(wildcards.method),
         device=config["device"],
     script:
         "../scripts/magnify.py"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from motionmag.io.download import sha256sum
 from motionmag.pipeline import evaluate_cell
 
 torch.set_num_threads(snakemake.threads)
@@ -24,4 +25,5 @@ evaluate_cell(
     device=snakemake.params.device,
     weights_manifest=snakemake.params.weights_manifest,
     weights_dir=Path(snakemake.input.weights).parent if snakemake.input.weights else None,
+    checkpoint_sha256=sha256sum(snakemake.input.checkpoint) if snakemake.input.checkpoint else "",
 )

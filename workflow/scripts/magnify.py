@@ -7,11 +7,14 @@ import torch
 from motionmag.pipeline import magnify_clip
 
 torch.set_num_threads(snakemake.threads)
+settings = dict(snakemake.params.settings)
+if snakemake.input.checkpoint:  # learned methods
+    settings["checkpoint"] = snakemake.input.checkpoint
 magnify_clip(
     snakemake.input.frames,
     snakemake.input.meta,
     snakemake.wildcards.method,
-    dict(snakemake.params.settings),
+    settings,
     float(snakemake.wildcards.alpha),
     snakemake.output[0],
     device=snakemake.params.device,

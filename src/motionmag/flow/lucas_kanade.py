@@ -80,9 +80,10 @@ class LucasKanadeFlow(FlowModel):
 
     differentiable = True
 
-    def __init__(self, levels: int = 4, warps: int = 5, window_sigma: float = 6.0, presmooth_sigma: float = 1.0):
+    def __init__(self, levels: int = 4, warps: int = 5, window_sigma: float = 6.0, presmooth_sigma: float = 1.0,
+                 eps: float = 1e-6):
         super().__init__()
-        self.settings = dict(levels=levels, warps=warps, window_sigma=window_sigma, presmooth_sigma=presmooth_sigma)
+        self.settings = dict(levels=levels, warps=warps, window_sigma=window_sigma, presmooth_sigma=presmooth_sigma, eps=eps)
 
     def estimate(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
         return lucas_kanade(img0, img1, **self.settings)

@@ -11,24 +11,32 @@ from __future__ import annotations
 
 from motionmag.errors import MotionmagError
 from motionmag.methods.base import Magnifier
+from motionmag.methods.flowmag import FlowMagMagnifier
 from motionmag.methods.linear import LinearMagnifier
 from motionmag.methods.phase import PhaseMagnifier
 
-_METHODS: dict[str, type[Magnifier]] = {"linear": LinearMagnifier, "phase": PhaseMagnifier}
+_METHODS: dict[str, type[Magnifier]] = {"flowmag": FlowMagMagnifier, "linear": LinearMagnifier, "phase": PhaseMagnifier}
 
 
 def list_methods() -> list[str]:
     return sorted(_METHODS)
 
 
+def method_kind(name: str) -> str:
+    """``flowmag-raft`` -> ``flowmag``: a configured variant's method."""
+    return name.split("-", 1)[0]
+
+
 def get_magnifier(name: str, **settings) -> Magnifier:
-    """Build the named method; ``settings`` are its constructor's keyword arguments."""
-    if name not in _METHODS:
+    """Build the named method (or a variant such as ``flowmag-raft``); ``settings`` are its
+    constructor's keyword arguments."""
+    kind = method_kind(name)
+    if kind not in _METHODS:
         raise MotionmagError(f"unknown method {name!r}; available: {', '.join(list_methods())}")
     try:
-        return _METHODS[name](**settings)
+        return _METHODS[kind](**settings)
     except TypeError as err:  # an unknown setting from a config file or the command line
         raise MotionmagError(f"method {name}: {err}") from None
 
 
-__all__ = ["LinearMagnifier", "Magnifier", "PhaseMagnifier", "get_magnifier", "list_methods"]
+__all__ = ["FlowMagMagnifier", "LinearMagnifier", "Magnifier", "PhaseMagnifier", "get_magnifier", "list_methods", "method_kind"]

@@ -66,8 +66,10 @@ class Magnifier(ABC):
         self.device = torch.device(device)
 
     @abstractmethod
-    def _magnify_tensors(self, frames: Iterator[torch.Tensor], alpha: float) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Yield (input, magnified) pairs of (1, 3, H, W) tensors, in input order."""
+    def _magnify_tensors(self, frames: Iterator[torch.Tensor], alpha: float,
+                         mask: torch.Tensor | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Yield (input, magnified) pairs of (1, 3, H, W) tensors, in input order. ``mask``
+        (1, 1, H, W) is for methods that use it themselves; the blend below applies to every method."""
 
     @torch.no_grad()
     def magnify(self, frames: Iterable[np.ndarray], alpha: float, mask: np.ndarray | None = None) -> Iterator[np.ndarray]:
@@ -86,7 +88,7 @@ class Magnifier(ABC):
             for frame in frames:
                 yield frame_to_tensor(frame, self.device)
 
-        for original, magnified in self._magnify_tensors(tensors(), alpha):
+        for original, magnified in self._magnify_tensors(tensors(), alpha, mask_t):
             if mask_t is not None:
                 magnified = mask_t * magnified + (1 - mask_t) * original
             yield tensor_to_frame(magnified, like)

@@ -53,7 +53,7 @@ class LinearMagnifier(EulerianMagnifier):
             gains.append(gain)
         return gains
 
-    def _magnify_tensors(self, frames: Iterator[torch.Tensor], alpha: float):
+    def _magnify_tensors(self, frames: Iterator[torch.Tensor], alpha: float, mask=None):
         temporal = self.new_filter()
         pending: deque[torch.Tensor] = deque()  # inputs waiting for the filter's look-ahead
         gains = None

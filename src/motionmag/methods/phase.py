@@ -68,7 +68,7 @@ class PhaseMagnifier(EulerianMagnifier):
         self.pyramid_settings = dict(levels=levels, orientations=orientations, filters_per_octave=filters_per_octave)
         self.sigma, self.attenuate = float(sigma), bool(attenuate)
 
-    def _magnify_tensors(self, frames: Iterator[torch.Tensor], alpha: float):
+    def _magnify_tensors(self, frames: Iterator[torch.Tensor], alpha: float, mask=None):
         # raw phase changes are already relative to frame 0: static mode needs no further filtering
         static = self.filter_kind == "static"
         temporal = IdentityFilter() if static else self.new_filter()

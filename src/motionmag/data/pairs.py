@@ -1,0 +1,119 @@
+"""Frame-pair sets in HDF5 (FlowMag's training data) and the demo pair set made from demo clips.
+
+Layout of a pair file (one file per set, read by many DataLoader workers):
+
+    /frame_a, /frame_b   (N,) variable-length uint8: each frame PNG-encoded (lossless, any size)
+    /source              (N,) str: where the pair came from, e.g. "cat_on_gravel:0012-0013"
+    attrs: encoding="png", version=1
+
+Encoded frames keep the file compact (FlowMag's frames vary in size and aspect) and decoding
+costs far less than a training step; the real-dataset stage writes the same layout.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import cv2
+import h5py
+import numpy as np
+
+from motionmag.errors import MotionmagError
+
+FORMAT_VERSION = 1
+
+
+def encode_png(frame: np.ndarray) -> np.ndarray:
+    ok, data = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:  # pragma: no cover - OpenCV only fails on malformed arrays
+        raise MotionmagError("could not PNG-encode a frame")
+    return data.reshape(-1)
+
+
+def decode_png(data: np.ndarray) -> np.ndarray:
+    frame = cv2.imdecode(np.asarray(data, np.uint8), cv2.IMREAD_COLOR)
+    if frame is None:
+        raise MotionmagError("a pair file holds an undecodable frame")
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+
+def write_pair_set(path: str | Path, pairs: Iterable[tuple[np.ndarray, np.ndarray, str]]) -> int:
+    """Write (frame_a, frame_b, source) triples, RGB uint8 (H, W, 3), atomically; return the count."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with h5py.File(tmp, "w") as f:
+            vlen = h5py.vlen_dtype(np.uint8)
+            a = f.create_dataset("frame_a", (0,), dtype=vlen, maxshape=(None,), chunks=(64,))
+            b = f.create_dataset("frame_b", (0,), dtype=vlen, maxshape=(None,), chunks=(64,))
+            s = f.create_dataset("source", (0,), dtype=h5py.string_dtype(), maxshape=(None,), chunks=(64,))
+            f.attrs.update(encoding="png", version=FORMAT_VERSION)
+            n = 0
+            for frame_a, frame_b, source in pairs:
+                for ds in (a, b, s):
+                    ds.resize((n + 1,))
+                a[n], b[n], s[n] = encode_png(frame_a), encode_png(frame_b), source
+                n += 1
+        if n == 0:
+            raise MotionmagError(f"{path}: no pairs to write")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return n
+
+
+class PairSet:
+    """Random access to a pair file: ``pairs[i] -> (frame_a, frame_b)`` RGB uint8 arrays.
+
+    The HDF5 handle opens lazily in each process, so the object can go to DataLoader workers.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise MotionmagError(f"{self.path}: pair file not found")
+        try:
+            with h5py.File(self.path, "r") as f:
+                if f.attrs.get("encoding") != "png" or "frame_a" not in f or "frame_b" not in f:
+                    raise MotionmagError(f"{self.path}: not a motionmag pair file (frame_a, frame_b, encoding=png)")
+                self._len = len(f["frame_a"])
+        except OSError as err:
+            raise MotionmagError(f"{self.path}: not a readable HDF5 file ({err})") from None
+        self._file = None
+        self._pid = None
+
+    def __len__(self) -> int:
+        return self._len
+
+    def _handle(self) -> h5py.File:
+        if self._file is None or self._pid != os.getpid():  # h5py handles do not survive fork
+            self._file, self._pid = h5py.File(self.path, "r"), os.getpid()
+        return self._file
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        f = self._handle()
+        return decode_png(f["frame_a"][index]), decode_png(f["frame_b"][index])
+
+    def source(self, index: int) -> str:
+        return self._handle()["source"][index].decode()
+
+    def __getstate__(self):
+        return {**self.__dict__, "_file": None, "_pid": None}
+
+
+def candidate_pairs(n_frames: int, spacing: int) -> list[tuple[int, int]]:
+    """FlowMag's candidates: non-overlapping chunks, pairs (2k, 2k + s) inside the clip."""
+    return [(i, i + spacing) for i in range(0, n_frames - spacing, 2)]
+
+
+def demo_pairs(clips: dict[str, str | Path], spacings: Iterable[int]) -> Iterator[tuple[np.ndarray, np.ndarray, str]]:
+    """Pairs from the demo clips' PNG frame folders, every spacing of ``spacings``."""
+    from motionmag.io import open_video
+
+    for name, folder in clips.items():
+        frames = list(open_video(folder))  # demo clips are short
+        for spacing in spacings:
+            for i, j in candidate_pairs(len(frames), spacing):
+                yield frames[i], frames[j], f"{name}:{i:04d}-{j:04d}"

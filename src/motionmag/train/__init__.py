@@ -1,0 +1,1 @@
+"""Training: the shared loop (trainer), checkpoints, distributed launch, and each model's task."""

@@ -1,0 +1,148 @@
+"""Training FlowMag: the task the shared trainer runs (specs/flowmag.md §2).
+
+    motionmag train flowmag config/flowmag/demo.yaml --pairs results/pairs/demo.h5 -o results/train/flowmag/demo
+    torchrun --standalone --nproc_per_node 4 -m motionmag train flowmag config/flowmag/raft.yaml --pairs ... -o ...
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import torch
+import yaml
+
+from motionmag import __version__
+from motionmag.config import validate_config
+from motionmag.data.augment import apply_seeded, eval_transform, to_pair_tensor, train_transform
+from motionmag.data.pairs import PairSet
+from motionmag.errors import MotionmagError
+from motionmag.models.flowmag import FlowMagGenerator, GeneratorConfig
+from motionmag.train.losses import FlowMagLoss
+from motionmag.train.trainer import SampleSource, TrainingTask, TrainSettings, alpha_log_uniform, derive_seed, train
+
+SCHEMA = Path(__file__).with_name("flowmag.schema.yaml")
+VAL_ALPHAS = (2.0, 4.0, 8.0, 16.0)  # validation cycles through these: comparable across runs
+
+
+def load_flowmag_config(path: str | Path) -> dict:
+    """Read and validate a FlowMag training config (defaults filled in)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MotionmagError(f"{path}: training config not found")
+    try:
+        config = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise MotionmagError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+    if not isinstance(config, dict):
+        raise MotionmagError(f"{path}: a training config is a mapping of keys")
+    try:
+        validate_config(config, SCHEMA)
+    except MotionmagError as err:
+        raise MotionmagError(f"{path}: {err}") from None
+    train_cfg = config["train"]
+    if train_cfg["alpha_high"] < train_cfg["alpha_low"]:
+        raise MotionmagError(f"{path}: train.alpha_high is below train.alpha_low")
+    return config
+
+
+def settings_from(config: dict) -> TrainSettings:
+    train_cfg, data, log = config["train"], config["data"], config["log"]
+    return TrainSettings(
+        steps=train_cfg["steps"], batch_size=data["batch_size"], lr=train_cfg["lr"], num_workers=data["num_workers"],
+        amp=train_cfg["amp"], seed=train_cfg["seed"], log_every=log["log_every"], val_every=log["val_every"],
+        checkpoint_every=log["checkpoint_every"],
+    )
+
+
+class PairSource(SampleSource):
+    """Pairs of a pair file, augmented: sample -> (2, 3, crop, crop) float in [0, 1]."""
+
+    def __init__(self, pairs: PairSet, indices: list[int], transform):
+        self.pairs, self.indices, self.transform = pairs, indices, transform
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def sample(self, index: int, seed: int) -> torch.Tensor:
+        return apply_seeded(self.transform, to_pair_tensor(*self.pairs[self.indices[index]]), seed)
+
+
+class FlowMagTask(TrainingTask):
+    kind = "flowmag"
+    metric_names = ("loss", "loss_mag", "loss_color")
+
+    def __init__(self, config: dict, pairs: str | Path, store=None, flow_weights: str | Path | None = None):
+        from motionmag.flow import get_flow_model
+
+        self._config = config
+        train_cfg, data = config["train"], config["data"]
+        self.model = FlowMagGenerator(GeneratorConfig(**config["model"]))
+        flow = get_flow_model(train_cfg["flow"], preset=train_cfg["flow_preset"], amp=train_cfg["flow_amp"],
+                              store=store, weights=flow_weights)
+        self.loss_fn = FlowMagLoss(flow, train_cfg["weight_mag"], train_cfg["weight_color"])
+        self.pairs = PairSet(pairs)
+        n_val = min(data["val_pairs"], len(self.pairs) // 2)
+        order = torch.randperm(len(self.pairs), generator=torch.Generator().manual_seed(derive_seed(train_cfg["seed"], 0)))
+        self.val_indices = sorted(order[:n_val].tolist())
+        self.train_indices = sorted(order[n_val:].tolist())
+        if not self.train_indices:
+            raise MotionmagError(f"{pairs}: too few pairs to train on ({len(self.pairs)})")
+
+    def config(self) -> dict:
+        return self._config
+
+    def to(self, device) -> None:
+        self.loss_fn.to(device)
+
+    def source(self) -> SampleSource:
+        data = self._config["data"]
+        return PairSource(self.pairs, self.train_indices, train_transform(data["crop"], data["aug"]))
+
+    def loss(self, model, batch, generator):
+        frame0, frame_t = batch[:, 0], batch[:, 1]
+        t = self._config["train"]
+        alpha = alpha_log_uniform(batch.shape[0], t["alpha_low"], t["alpha_high"], generator).to(batch.device)
+        return self.loss_fn(frame0, frame_t, model(frame0, frame_t, alpha), alpha)
+
+    @torch.no_grad()
+    def validate(self, model, device) -> dict[str, float]:
+        model.eval()
+        transform = eval_transform(self._config["data"]["crop"])
+        totals = dict.fromkeys(self.metric_names, 0.0)
+        for i, index in enumerate(self.val_indices):
+            pair = transform(to_pair_tensor(*self.pairs[index])).to(device)
+            alpha = torch.tensor([VAL_ALPHAS[i % len(VAL_ALPHAS)]], device=device)
+            metrics = self.loss_fn(pair[:1], pair[1:], model(pair[:1], pair[1:], alpha), alpha)
+            for name in self.metric_names:
+                totals[name] += float(metrics[name]) / len(self.val_indices)
+        model.train()
+        return totals
+
+    def export(self, model, step: int) -> dict:
+        return flowmag_payload(model, self._config, step)
+
+
+def flowmag_payload(model: FlowMagGenerator, config: dict, step: int) -> dict:
+    """What inference loads: the generator's config and weights plus how it was trained."""
+    t = config["train"]
+    return dict(
+        kind="flowmag", version=__version__, name=config["name"], step=step,
+        generator=model.config.to_dict(), state_dict=copy.deepcopy(model.state_dict()),
+        training=dict(flow=t["flow"], flow_preset=t["flow_preset"], alpha_low=t["alpha_low"], alpha_high=t["alpha_high"],
+                      weight_mag=t["weight_mag"], weight_color=t["weight_color"], crop=config["data"]["crop"]),
+    )
+
+
+def train_flowmag(config_path: str | Path, pairs: str | Path, out_dir: str | Path, device: str = "cpu",
+                  steps: int | None = None, progress: bool = True, weights_manifest=None, weights_dir=None) -> Path:
+    """Train (or resume) one FlowMag variant; returns the exported ``model.pt``."""
+    from motionmag.flow.weights import WeightsStore
+
+    config = load_flowmag_config(config_path)
+    if steps is not None:
+        config["train"]["steps"] = steps
+    torch.manual_seed(config["train"]["seed"])  # the generator's initial weights
+    store = WeightsStore(weights_manifest, weights_dir) if (weights_manifest or weights_dir) else None
+    task = FlowMagTask(config, pairs, store=store)
+    return train(task, settings_from(config), out_dir, device=device, progress=progress)

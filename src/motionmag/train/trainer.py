@@ -1,0 +1,334 @@
+"""The training loop both learned magnifiers share (FlowMag now, Oh et al. 2018 next).
+
+A model-specific :class:`TrainingTask` says what a sample is, what the loss is and what to
+export; :func:`train` does the rest: seeding, a deterministic sample stream, DataLoader
+workers, DistributedDataParallel under torchrun, bf16 autocast on CUDA, Adam, a progress bar,
+a CSV log, a loss plot, validation, atomic checkpoints and automatic resume.
+
+Resuming is exact: every random choice is a pure function of (seed, position), never of how
+far a process got. Sample k of the stream is item perm_epoch[k mod N] with augmentations seeded
+by (seed, k); step s draws its own randomness (e.g. alpha) from (seed, s, rank). A run killed at
+any point and restarted from its last checkpoint therefore ends with the same weights as one
+that was never interrupted (on the CPU, where kernels are deterministic; tested).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import signal
+import sys
+import time
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Sampler
+from tqdm import tqdm
+
+from motionmag.errors import MotionmagError
+from motionmag.train.checkpoint import load_checkpoint, save_checkpoint
+from motionmag.train.distributed import Distributed, init_distributed, shutdown_distributed
+
+STATE_FILE = "state/latest.pt"  # the resumable training state, next to the run's outputs
+STATE_LOG = "state/log.csv"  # the live log; published to log.csv at checkpoints (workflow managers
+# may delete a failed job's declared outputs, never this folder, so a resumed run keeps its history)
+EXIT_PREEMPTED = 143  # 128 + SIGTERM: the state was saved; rerun to resume
+
+
+def derive_seed(*parts: int) -> int:
+    """A 63-bit seed mixed from integers (numpy's SeedSequence: well spread, platform-stable)."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, np.uint64)[0] >> 1)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """What every training run has, whatever the model (the config's ``train`` and ``log`` keys)."""
+
+    steps: int
+    batch_size: int  # global: split evenly over the processes
+    lr: float
+    betas: tuple[float, float] = (0.9, 0.999)
+    num_workers: int = 2
+    amp: bool = True  # bf16 autocast on CUDA; ignored on the CPU
+    seed: int = 0
+    log_every: int = 10
+    val_every: int = 500
+    checkpoint_every: int = 500
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class SampleSource(ABC):
+    """Training items by index; ``sample`` must be deterministic given (index, seed)."""
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    @abstractmethod
+    def sample(self, index: int, seed: int): ...
+
+
+class TrainingTask(ABC):
+    """What a model brings to :func:`train`."""
+
+    kind: str  # names the checkpoints, e.g. "flowmag"
+    metric_names: tuple[str, ...] = ("loss",)
+
+    model: nn.Module  # the trained network (built, seeded, on the CPU)
+
+    @abstractmethod
+    def source(self) -> SampleSource: ...
+
+    @abstractmethod
+    def loss(self, model: nn.Module, batch, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """Metrics of one batch (already on the device); "loss" is the one minimised."""
+
+    @abstractmethod
+    def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
+        """Metrics on held-out data with the model in eval mode (deterministic)."""
+
+    @abstractmethod
+    def export(self, model: nn.Module, step: int) -> dict:
+        """The payload of the final model file (what inference loads)."""
+
+    @abstractmethod
+    def config(self) -> dict:
+        """Everything that defines the run: a resumed run must have the same."""
+
+    def to(self, device: torch.device) -> None:
+        """Move task-owned modules (a frozen flow network, say) to the device."""
+
+
+class SampleStream(Dataset):
+    """Position k -> the k-th sample of an endless, epoch-wise shuffled, augmented stream."""
+
+    def __init__(self, source: SampleSource, seed: int):
+        self.source, self.seed, self.n = source, seed, len(source)
+        if self.n == 0:
+            raise MotionmagError("the training set is empty")
+        self._perm = (None, None)
+
+    def __len__(self) -> int:
+        return 2**62
+
+    def __getitem__(self, k: int):
+        epoch, i = divmod(int(k), self.n)
+        if self._perm[0] != epoch:
+            generator = torch.Generator().manual_seed(derive_seed(self.seed, 1, epoch))
+            self._perm = (epoch, torch.randperm(self.n, generator=generator))
+        return self.source.sample(int(self._perm[1][i]), derive_seed(self.seed, 2, k))
+
+
+class StepSampler(Sampler):
+    """The positions of this process's share of steps [start, steps)."""
+
+    def __init__(self, start: int, steps: int, local_batch: int, ctx: Distributed):
+        self.start, self.steps, self.local_batch, self.ctx = start, steps, local_batch, ctx
+
+    def __len__(self) -> int:
+        return (self.steps - self.start) * self.local_batch
+
+    def __iter__(self):
+        global_batch = self.local_batch * self.ctx.world_size
+        for step in range(self.start, self.steps):
+            first = step * global_batch + self.ctx.rank * self.local_batch
+            yield from range(first, first + self.local_batch)
+
+
+class _Preemption:
+    """SIGTERM (SLURM preemption, scancel, torchrun shutting down) -> stop after this step."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if sys.platform != "win32":
+            self._previous = signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+class TrainingLog:
+    """The CSV log: one row per ``log_every`` steps (split=train) and per validation (split=val)."""
+
+    def __init__(self, path: Path, metric_names: tuple[str, ...]):
+        self.path = path
+        self.columns = ["step", "samples", "split", *metric_names, "lr", "samples_per_s", "elapsed_s"]
+
+    def truncate(self, last_step: int) -> None:
+        """Drop rows after ``last_step`` (written after the checkpoint a run resumes from)."""
+        if not self.path.exists():
+            return
+        with open(self.path, newline="") as stream:
+            rows = [row for row in csv.DictReader(stream) if int(row["step"]) <= last_step]
+        self._rewrite(rows)
+
+    def _rewrite(self, rows: list[dict]) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        with open(tmp, "w", newline="") as stream:
+            writer = csv.DictWriter(stream, self.columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+        tmp.replace(self.path)
+
+    def append(self, row: dict) -> None:
+        if not self.path.exists():
+            self._rewrite([])
+        with open(self.path, "a", newline="") as stream:
+            csv.DictWriter(stream, self.columns, extrasaction="ignore").writerow(
+                {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
+
+
+def train(task: TrainingTask, settings: TrainSettings, out_dir: str | Path, device: str = "cpu",
+          progress: bool = True) -> Path:
+    """Train (or resume) into ``out_dir``: ``model.pt``, ``log.csv``, ``loss.png``, ``state/``.
+
+    Returns the path of the exported model. Raises SystemExit(143) after saving the state when
+    SIGTERM arrives, so a requeued job picks up where this one stopped.
+    """
+    out_dir = Path(out_dir)
+    ctx = init_distributed(device)
+    try:
+        return _train(task, settings, out_dir, ctx, ctx.device(device), progress)
+    finally:
+        shutdown_distributed(ctx)
+
+
+def _train(task, settings, out_dir, ctx, device, progress) -> Path:
+    if settings.batch_size % ctx.world_size:
+        raise MotionmagError(f"batch_size {settings.batch_size} does not split evenly over {ctx.world_size} processes")
+    local_batch = settings.batch_size // ctx.world_size
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state_path, log = out_dir / STATE_FILE, TrainingLog(out_dir / STATE_LOG, task.metric_names)
+    log.path.parent.mkdir(parents=True, exist_ok=True)
+    model = task.model.to(device)
+    task.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, betas=settings.betas)
+    config = {"task": task.config(), "train": settings.to_dict(), "world_size": ctx.world_size}
+
+    start = 0
+    if state_path.exists():
+        state = load_checkpoint(state_path, (f"{task.kind}-train",))
+        if state["config"] != config:
+            if ctx.is_main:
+                print(f"{state_path}: the configuration changed since this state was saved; starting afresh", file=sys.stderr)
+        else:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            start = int(state["step"])
+            if ctx.is_main:
+                print(f"resuming from step {start} ({state_path})", file=sys.stderr)
+    if ctx.is_main and start:
+        log.truncate(start)
+    elif ctx.is_main:
+        log.path.unlink(missing_ok=True)
+
+    wrapped = model
+    if ctx.enabled:
+        wrapped = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def save_state(step: int) -> None:
+        if ctx.is_main:
+            save_checkpoint(dict(kind=f"{task.kind}-train", step=step, config=config,
+                                 model=model.state_dict(), optimizer=optimizer.state_dict()), state_path)
+
+    stream = SampleStream(task.source(), settings.seed)
+    loader = DataLoader(stream, batch_size=local_batch, sampler=StepSampler(start, settings.steps, local_batch, ctx),
+                        num_workers=settings.num_workers, pin_memory=device.type == "cuda",
+                        persistent_workers=False, prefetch_factor=2 if settings.num_workers else None)
+    use_amp = settings.amp and device.type == "cuda"
+    bar = tqdm(total=settings.steps, initial=start, unit="step", desc=task.kind, disable=not (progress and ctx.is_main),
+               dynamic_ncols=True)
+    sums, count, t0, t_log = torch.zeros(len(task.metric_names), device=device), 0, time.perf_counter(), time.perf_counter()
+    step = start
+    with _Preemption() as preemption:
+        for step, batch in enumerate(loader, start=start):
+            model.train()
+            batch = _to(batch, device)
+            generator = torch.Generator().manual_seed(derive_seed(settings.seed, 3, step, ctx.rank))
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                metrics = task.loss(wrapped, batch, generator)
+            optimizer.zero_grad(set_to_none=True)
+            metrics["loss"].backward()
+            optimizer.step()
+            sums += torch.stack([metrics[name].detach().float() for name in task.metric_names])
+            count += 1
+            done = step + 1
+            last = done == settings.steps
+            bar.update()
+
+            if done % settings.log_every == 0 or last:
+                means = (ctx.mean(sums) / count).tolist()
+                now = time.perf_counter()
+                row = dict(zip(task.metric_names, means), step=done, samples=done * settings.batch_size, split="train",
+                           lr=settings.lr, samples_per_s=count * settings.batch_size / (now - t_log), elapsed_s=now - t0)
+                if ctx.is_main:
+                    log.append(row)
+                    bar.set_postfix(loss=f"{means[0]:.4g}")
+                sums.zero_()
+                count, t_log = 0, now
+            if ctx.is_main and (done % settings.val_every == 0 or last):
+                values = task.validate(model, device)
+                log.append(dict(values, step=done, samples=done * settings.batch_size, split="val", lr=settings.lr,
+                                elapsed_s=time.perf_counter() - t0))
+            if done % settings.checkpoint_every == 0 or last:
+                save_state(done)
+                if ctx.is_main:
+                    _publish(log.path, out_dir)
+            if _stop_requested(preemption, ctx):
+                save_state(done)
+                bar.close()
+                if ctx.is_main:
+                    print(f"stopped by SIGTERM at step {done}; state saved, rerun to resume", file=sys.stderr)
+                raise SystemExit(EXIT_PREEMPTED)
+    bar.close()
+    final = out_dir / "model.pt"
+    if ctx.is_main:
+        save_checkpoint(task.export(model, settings.steps), final)
+        _publish(log.path, out_dir)
+    ctx.barrier()
+    return final
+
+
+def _stop_requested(preemption: _Preemption, ctx: Distributed) -> bool:
+    if not ctx.enabled:
+        return preemption.requested
+    flag = torch.tensor([float(preemption.requested)])
+    flag = ctx.mean(flag.to("cuda" if torch.distributed.get_backend() == "nccl" else "cpu"))
+    return bool(flag.item() > 0)
+
+
+def _to(batch, device):
+    if torch.is_tensor(batch):
+        return batch.to(device, non_blocking=True)
+    return type(batch)(_to(b, device) for b in batch)
+
+
+def _publish(log_csv: Path, out_dir: Path) -> None:
+    """Copy the live log to OUT/log.csv and redraw OUT/loss.png (both atomically)."""
+    from motionmag.report.plots import plot_training_log
+
+    if log_csv.exists():
+        tmp = out_dir / ".log.csv.tmp"
+        tmp.write_bytes(log_csv.read_bytes())
+        tmp.replace(out_dir / "log.csv")
+        plot_training_log(log_csv, out_dir / "loss.png")
+
+
+def alpha_log_uniform(n: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
+    """(n,) alphas with log2(alpha) uniform in [log2 low, log2 high] (FlowMag's sampling)."""
+    u = torch.rand(n, generator=generator, dtype=torch.float64)
+    return torch.exp2(math.log2(low) + u * (math.log2(high) - math.log2(low))).float()
