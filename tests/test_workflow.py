@@ -145,3 +145,42 @@ def test_weights_are_downloaded_verified_and_used_by_evaluation(tmp_path, http_s
     assert not (tmp_path / "resources" / "weights" / "bad.pth").exists()
     log = (tmp_path / "logs" / "download_weights" / "bad.pth.log").read_text()
     assert "does not match" in log
+
+
+@pytest.mark.slow
+def test_flowmag_is_trained_and_used_by_the_workflow(tmp_path):
+    """pairs from a clip -> train_flowmag -> magnify with the trained model -> evaluated cells;
+    changing the training config reruns the FlowMag chain only."""
+    training = {
+        "name": "tiny", "model": {"width": 4, "levels": 3},
+        "data": {"crop": 32, "batch_size": 2, "num_workers": 0, "val_pairs": 1},
+        "train": {"steps": 3, "flow": "lk"}, "log": {"log_every": 1, "val_every": 3, "checkpoint_every": 1},
+    }
+    (tmp_path / "fm.yaml").write_text(yaml.safe_dump(training))
+    config = copy.deepcopy(TINY)
+    config["pairs"] = {"tinyset": {"clips": ["tiny"], "spacings": [1, 2]}}
+    config["training"] = {"flowmag": {"tiny": {"config": str(tmp_path / "fm.yaml"), "pairs": "results/pairs/tinyset.h5"}}}
+    config["methods"]["flowmag"] = {"variant": "tiny", "batch_size": 2}
+
+    run = snakemake(tmp_path, "--cores", "2", config=config)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = tmp_path / "results"
+    assert (results / "train" / "flowmag" / "tiny" / "loss.png").stat().st_size > 0
+    assert len((results / "train" / "flowmag" / "tiny" / "log.csv").read_text().splitlines()) == 1 + 3 + 1
+    cells = pd.read_csv(results / "tables" / "cells.csv")
+    flowmag = cells[cells["method"] == "flowmag"]
+    assert len(flowmag) == 1 and flowmag["checkpoint_sha256"].str.len().eq(64).all()
+    assert flowmag[["motion_error", "ssim", "psnr"]].notna().all().all()
+    assert "| flowmag" in (results / "tables" / "motion_error_x4.md").read_text()
+    with av.open(str(results / "videos" / "tiny" / "flowmag_x4.mp4")) as container:
+        assert container.streams.video[0].frames == 6
+
+    training["train"]["lr"] = 1.0e-3
+    (tmp_path / "fm.yaml").write_text(yaml.safe_dump(training))
+    jobs = planned_jobs(snakemake(tmp_path, "-n"))
+    assert jobs.get("train_flowmag") == 1 and jobs.get("magnify") == 1 and jobs.get("evaluate_cell") == 1
+    assert "demo_pairs" not in jobs and "render_clip" not in jobs
+
+    config["methods"]["flowmag"]["variant"] = "nope"
+    bad = snakemake(tmp_path, "-n", config=config)
+    assert bad.returncode != 0 and "config key methods.flowmag.variant (read by magnify)" in bad.stderr + bad.stdout

@@ -85,7 +85,10 @@ FLOWMAG_VARIANTS = config["training"].get("flowmag", {})
 def check_method_variants():
     """Every flowmag method names a trained variant (else: one line naming the key)."""
     for name, settings in config["methods"].items():
-        if name.split("-")[0] == "flowmag" and settings["variant"] not in FLOWMAG_VARIANTS:
+        if (
+            name.split("-")[0] == "flowmag"
+            and settings["variant"] not in FLOWMAG_VARIANTS
+        ):
             raise WorkflowError(
                 f"config key methods.{name}.variant (read by magnify): {settings['variant']!r} is not a key of training.flowmag"
             )
@@ -142,7 +145,9 @@ def method_checkpoint(wildcards):
 def pair_clips(wildcards):
     """Frame folders of a pair set's clips (an optional clip that was skipped is left out)."""
     clips = [c for c in PAIR_SETS[wildcards.pairset]["clips"] if c in CLIPS]
-    unknown = [c for c in PAIR_SETS[wildcards.pairset]["clips"] if c not in config["clips"]]
+    unknown = [
+        c for c in PAIR_SETS[wildcards.pairset]["clips"] if c not in config["clips"]
+    ]
     if unknown or not clips:
         raise WorkflowError(
             f"config key pairs.{wildcards.pairset}.clips (read by demo_pairs): no usable clip or unknown {unknown}"
