@@ -189,12 +189,15 @@ def test_training_writes_model_log_and_plot(trained):
 def test_a_killed_run_resumes_to_the_same_weights(sig, trained, pair_file, tmp_path):
     reference, config = trained
     out = tmp_path / "run"
-    process = subprocess.Popen(train_command(config, pair_file, out), env=run_env(), stderr=subprocess.PIPE, text=True)
+    # its own process group, signalled as a whole (as scancel and SLURM preemption do)
+    process = subprocess.Popen(train_command(config, pair_file, out), env=run_env(), stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
     state = out / "state" / "latest.pt"
     deadline = time.time() + 120
     while not state.exists() and process.poll() is None and time.time() < deadline:
         time.sleep(0.02)
-    process.send_signal(sig)
+    assert state.exists(), "no checkpoint appeared"
+    os.killpg(process.pid, sig)
     _, stderr = process.communicate(timeout=120)
     assert not (out / "model.pt").exists(), "the run finished before it could be interrupted"
     if sig == signal.SIGTERM:  # checkpoints and says so
@@ -223,6 +226,27 @@ def test_ddp_with_two_processes_on_cpu(pair_file, tmp_path):
     state = torch.load(tmp_path / "run" / "state" / "latest.pt", weights_only=True)
     assert state["step"] == 4 and state["config"]["world_size"] == 2
     assert (tmp_path / "run" / "model.pt").exists()
+
+
+def test_more_steps_continue_a_finished_run_exactly(trained, pair_file, tmp_path):
+    """A run extended with --steps resumes (steps, logging and workers are not part of the state's key)."""
+    reference, config = trained
+    out = tmp_path / "run"
+    first = subprocess.run(train_command(config, pair_file, out, "--steps", "20"), capture_output=True, text=True, env=run_env())
+    assert first.returncode == 0, first.stderr[-2000:]
+    longer = subprocess.run(train_command(config, pair_file, out), capture_output=True, text=True, env=run_env())
+    assert longer.returncode == 0 and "resuming from step 20" in longer.stderr, longer.stderr[-2000:]
+    expected, got = weights_of(reference), weights_of(out / "model.pt")
+    assert all(torch.equal(expected[k], got[k]) for k in expected)
+
+
+def test_step_sampler_splits_each_step_over_the_processes():
+    from motionmag.train.distributed import Distributed
+    from motionmag.train.trainer import StepSampler
+
+    shares = [list(StepSampler(2, 4, 3, Distributed(rank, rank, 2))) for rank in range(2)]
+    assert shares[0] == [12, 13, 14, 18, 19, 20] and shares[1] == [15, 16, 17, 21, 22, 23]
+    assert sorted(shares[0] + shares[1]) == list(range(12, 24))  # steps 2 and 3 of a global batch of 6
 
 
 def test_bad_training_config_is_one_line(pair_file, tmp_path):
@@ -280,6 +304,12 @@ def test_mask_of_zeros_gives_the_input_back(trained):
 
 def test_original_release_checkpoints_load(tmp_path):
     generator = FlowMagGenerator(width=64)
+    # key names as in the original's model.py / model_zoo.py (milesial's UNet parts)
+    for key in ("generator.down_layers.0.double_conv.0.weight", "generator.down_layers.1.maxpool_conv.1.double_conv.4.running_var",
+                "generator.up_layers.0.conv.double_conv.0.weight", "generator.up_layers.4.conv.weight"):
+        assert key in generator.state_dict()
+    assert generator.state_dict()["generator.down_layers.0.double_conv.0.weight"].shape == (64, 38, 3, 3)
+    assert generator.state_dict()["generator.up_layers.0.conv.double_conv.0.weight"].shape == (512, 1024, 3, 3)
     state = {f"module.{k}": v for k, v in generator.state_dict().items()}
     state["module.mm_loss_fn.flow_net.flowNet.fnet.conv1.weight"] = torch.zeros(1)
     save_checkpoint({"state_dict": state, "optimizer_state_dict": {}, "epoch": 140}, tmp_path / "raft_chkpt_00140.pth")
@@ -336,6 +366,7 @@ BAD = {
     "alpha below 1": (["--alpha", "0.5"], "alpha >= 1"),
     "temporal band": (["--band", "1", "3"], "against frame 0 only"),
     "zero batch": (["--batch-size", "0"], "--batch-size must be at least 1"),
+    "flowmag options on phase": (["--method", "phase"], "--checkpoint: only for --method flowmag"),
 }
 
 

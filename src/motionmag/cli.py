@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -99,9 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     magnify.add_argument("--feather", type=float, default=0.0, metavar="PX", help="soften the mask outwards over PX pixels")
     magnify.add_argument("--fps", type=float, help="frame rate of a frame folder (default 30); video files keep their own")
     magnify.add_argument("--checkpoint", type=Path, help=f"flowmag: the trained model (default: {DEMO_CHECKPOINT} when present)")
-    magnify.add_argument("--batch-size", type=int, default=4, metavar="N", help="flowmag: frames per forward pass (default: 4)")
-    magnify.add_argument("--tta-steps", type=int, default=0, metavar="N", help="flowmag: test-time adaptation steps on this video first (default: 0, off)")
-    magnify.add_argument("--tta-batch", type=int, default=8, metavar="N", help="flowmag: pairs per adaptation step (default: 8)")
+    magnify.add_argument("--batch-size", type=int, metavar="N", help="flowmag: frames per forward pass (default: 4)")
+    magnify.add_argument("--tta-steps", type=int, metavar="N", help="flowmag: test-time adaptation steps on this video first (default: 0, off)")
+    magnify.add_argument("--tta-batch", type=int, metavar="N", help="flowmag: pairs per adaptation step (default: 8)")
     magnify.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="a method setting, e.g. lambda_c=16 (linear), orientations=4 or sigma=0 (phase)")
     magnify.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     magnify.add_argument("--backend", default="av", choices=["av", "cv2", "decord"], help="video decoder (default: av)")
@@ -184,20 +185,26 @@ def _method_settings(args: argparse.Namespace, fps: float) -> dict:
     """The magnifier's keyword arguments from the command line."""
     settings = dict(args.param)
     settings["device"] = _device(args.device)
+    learned = dict(checkpoint=args.checkpoint, batch_size=args.batch_size, tta_steps=args.tta_steps, tta_batch=args.tta_batch)
     if args.method == "flowmag":
         if args.band or args.mode == "temporal":
             raise MotionmagError("flowmag magnifies against frame 0 only: --band and --mode temporal do not apply")
         checkpoint = args.checkpoint or DEMO_CHECKPOINT
         if args.checkpoint is None and not checkpoint.exists():
             raise MotionmagError("flowmag needs --checkpoint MODEL.pt (train one: motionmag train flowmag --help)")
-        for name, value in (("--batch-size", args.batch_size), ("--tta-batch", args.tta_batch)):
+        defaults = dict(batch_size=4, tta_steps=0, tta_batch=8)
+        learned = {k: defaults[k] if v is None else v for k, v in learned.items() if k != "checkpoint"}
+        learned["checkpoint"] = checkpoint
+        for name, value in (("--batch-size", learned["batch_size"]), ("--tta-batch", learned["tta_batch"])):
             if value < 1:
                 raise MotionmagError(f"{name} must be at least 1, got {value}")
-        if args.tta_steps < 0:
+        if learned["tta_steps"] < 0:
             raise MotionmagError(f"--tta-steps must be 0 or more, got {args.tta_steps}")
-        settings.update(checkpoint=checkpoint, batch_size=args.batch_size, tta_steps=args.tta_steps,
-                        tta_batch=args.tta_batch, progress=not args.quiet)
+        settings.update(learned, progress=not args.quiet)
     else:
+        given = [f"--{k.replace('_', '-')}" for k, v in learned.items() if v is not None]
+        if given:
+            raise MotionmagError(f"{', '.join(given)}: only for --method flowmag")
         mode = args.mode or ("temporal" if args.band else "static")
         settings.update(mode=mode, band=args.band, fps=fps, filter=args.filter)
     return settings
@@ -224,7 +231,7 @@ def run_magnify(args: argparse.Namespace) -> None:
         from motionmag.methods.flowmag import alpha_passes
 
         alpha_passes(alpha, magnifier.training["alpha_high"])  # a bad alpha fails before any work
-        if args.tta_steps:
+        if magnifier.tta["steps"]:
             magnifier.adapt(open_video(args.input, backend=args.backend, fps=args.fps))
     output = args.output or Path(f"{args.input.stem}_{args.method}_x{alpha:g}.mp4")
 
@@ -247,7 +254,8 @@ def run_train(args: argparse.Namespace) -> None:
     if args.steps is not None and args.steps < 1:
         raise MotionmagError(f"--steps must be at least 1, got {args.steps}")
     path = train_flowmag(args.config, args.pairs, args.output, device=_device(args.device), steps=args.steps, progress=not args.quiet)
-    print(f"wrote {path}", file=sys.stderr)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"wrote {path}", file=sys.stderr)
 
 
 def run_render(args: argparse.Namespace) -> None:

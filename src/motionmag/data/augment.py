@@ -10,17 +10,22 @@ import torch
 from torchvision.transforms import v2
 
 
-def train_transform(crop: int, aug: bool = True) -> v2.Transform:
-    """Training: RandomResizedCrop(scale 0.7-1), flips, rotation up to 15 degrees (zero corners),
-    colour jitter (0.5, 0.5, 0.5, 0.3); without ``aug``, the evaluation crop."""
+PAPER_COLOR_JITTER = (0.5, 0.5, 0.5, 0.3)  # brightness, contrast, saturation, hue
+
+
+def train_transform(crop: int, aug: bool = True, rotation: float = 15.0,
+                    color_jitter: tuple[float, float, float, float] = PAPER_COLOR_JITTER) -> v2.Transform:
+    """Training: RandomResizedCrop(scale 0.7-1), flips, rotation up to ``rotation`` degrees (zero
+    corners), colour jitter; without ``aug``, the evaluation crop. Defaults are the paper's."""
     if not aug:
         return eval_transform(crop)
+    brightness, contrast, saturation, hue = color_jitter
     return v2.Compose([
         v2.RandomResizedCrop(crop, scale=(0.7, 1.0), antialias=True),
         v2.RandomHorizontalFlip(0.5),
         v2.RandomVerticalFlip(0.5),
-        v2.RandomRotation(15),
-        v2.ColorJitter(brightness=0.5, contrast=0.5, saturation=0.5, hue=0.3),
+        v2.RandomRotation(rotation),
+        v2.ColorJitter(brightness=brightness, contrast=contrast, saturation=saturation, hue=hue),
     ])
 
 
@@ -58,7 +63,7 @@ def tta_transform(crop: int) -> v2.Transform:
 def apply_seeded(transform: v2.Transform, pair: torch.Tensor, seed: int) -> torch.Tensor:
     """Run ``transform`` with its randomness drawn from ``seed`` alone (not the global state)."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # the CPU generator only, restored on exit
         return transform(pair)
 
 

@@ -61,6 +61,7 @@ class Magnifier(ABC):
     """
 
     name: str = ""
+    composite: bool = True  # blend the output with the input through the mask (see magnify)
 
     def __init__(self, device: str | torch.device = "cpu"):
         self.device = torch.device(device)
@@ -89,7 +90,7 @@ class Magnifier(ABC):
                 yield frame_to_tensor(frame, self.device)
 
         for original, magnified in self._magnify_tensors(tensors(), alpha, mask_t):
-            if mask_t is not None:
+            if mask_t is not None and self.composite:
                 magnified = mask_t * magnified + (1 - mask_t) * original
             yield tensor_to_frame(magnified, like)
 

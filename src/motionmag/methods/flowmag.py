@@ -25,7 +25,7 @@ from torch import nn
 from tqdm import tqdm
 
 from motionmag.errors import MotionmagError
-from motionmag.methods.base import Magnifier, frame_to_tensor
+from motionmag.methods.base import Magnifier
 from motionmag.models.flowmag import FlowMagGenerator, GeneratorConfig
 from motionmag.train.checkpoint import read_checkpoint
 
@@ -47,9 +47,9 @@ def load_flowmag(path: str | Path) -> tuple[FlowMagGenerator, dict]:
         training = {**{k: task["train"][k] for k in ("flow", "flow_preset", "alpha_low", "alpha_high", "weight_mag", "weight_color")},
                     "crop": task["data"]["crop"]}
     elif kind is None and isinstance(payload.get("state_dict"), dict) and any(
-            k.startswith("module.generator.") for k in payload["state_dict"]):
-        keys = payload["state_dict"]
-        state = {k[len("module."):]: v for k, v in keys.items() if k.startswith("module.generator.")}
+            k.removeprefix("module.").startswith("generator.") for k in payload["state_dict"]):
+        keys = payload["state_dict"]  # DataParallel's "module." prefix, or none (a re-saved file)
+        state = {k.removeprefix("module."): v for k, v in keys.items() if k.removeprefix("module.").startswith("generator.")}
         uses_raft = any(".fnet." in k for k in keys)  # RAFT's feature encoder rides along in the file
         config = GeneratorConfig().to_dict()
         training = dict(_ORIGINAL_TRAINING, flow="raft-things" if uses_raft else "arflow-kitti")
@@ -79,6 +79,8 @@ def fuse_batchnorm(generator: FlowMagGenerator) -> FlowMagGenerator:
 
 def alpha_passes(alpha: float, alpha_high: float) -> tuple[int, float]:
     """(passes, alpha per pass): one pass up to ``alpha_high`` inclusive, else the fewest equal ones."""
+    if alpha_high <= 1:
+        raise MotionmagError(f"the model's trained alpha range must reach above 1, got {alpha_high:g}")
     if alpha < 1:
         raise MotionmagError(f"flowmag magnifies by alpha >= 1 (it was trained on [1, {alpha_high:g}]), got {alpha:g}")
     passes = 1 if alpha <= alpha_high else math.ceil(math.log(alpha) / math.log(alpha_high) - 1e-9)
@@ -145,34 +147,6 @@ class FlowMagMagnifier(Magnifier):
         if batch:
             yield from flush()
 
-    def magnify(self, frames: Iterable[np.ndarray], alpha: float, mask: np.ndarray | None = None) -> Iterator[np.ndarray]:
-        if mask is not None and not self.composite:
-            yield from self._magnify_unblended(frames, alpha, mask)
-        else:
-            yield from super().magnify(frames, alpha, mask)
-
-    @torch.no_grad()
-    def _magnify_unblended(self, frames, alpha, mask):
-        """The paper's targeted mode alone: the mask steers the network, the output is not blended."""
-        from motionmag.methods.base import check_alpha, tensor_to_frame
-
-        alpha = check_alpha(alpha)
-        frames = iter(frames)
-        first = next(frames, None)
-        if first is None:
-            return
-        if mask.shape != first.shape[:2]:
-            raise MotionmagError(f"mask is {mask.shape} but frames are {first.shape[:2]} (height, width)")
-        mask_t = torch.from_numpy(np.asarray(mask, np.float32)).to(self.device)[None, None]
-
-        def tensors():
-            yield frame_to_tensor(first, self.device)
-            for frame in frames:
-                yield frame_to_tensor(frame, self.device)
-
-        for _, magnified in self._magnify_tensors(tensors(), alpha, mask_t):
-            yield tensor_to_frame(magnified, first)
-
     def adapt(self, frames: Iterable[np.ndarray], steps: int | None = None) -> list[float]:
         """Test-time adaptation on this video (specs/flowmag.md §4): the training loss on pairs
         (frame 0, frame k) of the video, with TTA augmentations, Adam at ``tta_lr``; alpha drawn
@@ -190,6 +164,8 @@ class FlowMagMagnifier(Magnifier):
         pool = _reservoir(frames, self.tta["frames"], self.seed)
         h, w = pool[0].shape[:2]
         crop = min(self.tta["crop"], h, w)
+        if crop < 2 * self.generator.multiple:  # BatchNorm needs more than one value at the bottleneck
+            raise MotionmagError(f"test-time adaptation needs frames of at least {2 * self.generator.multiple} px, got {w}x{h}")
         name = self.training["flow"]
         store = WeightsStore(*self.weights) if flow_spec(name).needs_weights else None
         flow = get_flow_model(name, device=self.device, preset=self.training.get("flow_preset", "train"),

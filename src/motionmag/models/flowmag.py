@@ -47,8 +47,8 @@ def alpha_map(alpha: torch.Tensor, size: tuple[int, int], pos_dim: int = 32, mas
     pe = alpha_encoding(alpha, pos_dim)[:, :, None, None].expand(b, pos_dim, *size)
     if mask is None:
         return pe
-    identity = alpha_encoding(torch.ones_like(alpha), pos_dim)[:, :, None, None]
-    return identity + mask.to(pe.dtype) * (pe - identity)
+    identity = alpha_encoding(torch.ones_like(alpha), pos_dim)[:, :, None, None].expand_as(pe)
+    return torch.lerp(identity, pe, mask.to(pe.dtype).expand_as(pe))  # exactly PE(alpha) where mask is 1
 
 
 class DoubleConv(nn.Sequential):

@@ -43,6 +43,8 @@ def load_flowmag_config(path: str | Path) -> dict:
     train_cfg = config["train"]
     if train_cfg["alpha_high"] < train_cfg["alpha_low"]:
         raise MotionmagError(f"{path}: train.alpha_high is below train.alpha_low")
+    if config["data"]["color_jitter"][3] > 0.5:
+        raise MotionmagError(f"{path}: data.color_jitter hue is at most 0.5 (half the colour wheel)")
     return config
 
 
@@ -90,14 +92,20 @@ class FlowMagTask(TrainingTask):
             raise MotionmagError(f"{pairs}: too few pairs to train on ({len(self.pairs)})")
 
     def config(self) -> dict:
-        return self._config
+        """The training config minus what does not change a step: its length, logging, workers."""
+        config = copy.deepcopy(self._config)
+        config.pop("log", None)
+        config["train"].pop("steps", None)
+        config["data"].pop("num_workers", None)
+        return config
 
     def to(self, device) -> None:
         self.loss_fn.to(device)
 
     def source(self) -> SampleSource:
         data = self._config["data"]
-        return PairSource(self.pairs, self.train_indices, train_transform(data["crop"], data["aug"]))
+        transform = train_transform(data["crop"], data["aug"], data["rotation"], tuple(data["color_jitter"]))
+        return PairSource(self.pairs, self.train_indices, transform)
 
     def loss(self, model, batch, generator):
         frame0, frame_t = batch[:, 0], batch[:, 1]

@@ -98,7 +98,8 @@ class TrainingTask(ABC):
 
     @abstractmethod
     def config(self) -> dict:
-        """Everything that defines the run: a resumed run must have the same."""
+        """Everything that changes the result of a step (not its length, logging or workers):
+        a run resumes only from a state saved under the same."""
 
     def to(self, device: torch.device) -> None:
         """Move task-owned modules (a frozen flow network, say) to the device."""
@@ -217,14 +218,20 @@ def _train(task, settings, out_dir, ctx, device, progress) -> Path:
     model = task.model.to(device)
     task.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, betas=settings.betas)
-    config = {"task": task.config(), "train": settings.to_dict(), "world_size": ctx.world_size}
+    # what a step's result depends on: more steps, other logging or workers resume exactly
+    config = {"task": task.config(), "world_size": ctx.world_size,
+              "train": {k: getattr(settings, k) for k in ("batch_size", "lr", "betas", "amp", "seed")}}
 
     start = 0
     if state_path.exists():
         state = load_checkpoint(state_path, (f"{task.kind}-train",))
         if state["config"] != config:
+            ctx.barrier()  # every rank has read it before rank 0 moves it
             if ctx.is_main:
-                print(f"{state_path}: the configuration changed since this state was saved; starting afresh", file=sys.stderr)
+                stale = state_path.with_name("stale.pt")
+                state_path.replace(stale)
+                print(f"{state_path}: saved under another configuration; moved to {stale.name}, starting afresh",
+                      file=sys.stderr)
         else:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
@@ -248,13 +255,13 @@ def _train(task, settings, out_dir, ctx, device, progress) -> Path:
     stream = SampleStream(task.source(), settings.seed)
     loader = DataLoader(stream, batch_size=local_batch, sampler=StepSampler(start, settings.steps, local_batch, ctx),
                         num_workers=settings.num_workers, pin_memory=device.type == "cuda",
-                        persistent_workers=False, prefetch_factor=2 if settings.num_workers else None)
+                        worker_init_fn=_ignore_sigterm, prefetch_factor=2 if settings.num_workers else None)
     use_amp = settings.amp and device.type == "cuda"
     bar = tqdm(total=settings.steps, initial=start, unit="step", desc=task.kind, disable=not (progress and ctx.is_main),
                dynamic_ncols=True)
     sums, count, t0, t_log = torch.zeros(len(task.metric_names), device=device), 0, time.perf_counter(), time.perf_counter()
     step = start
-    with _Preemption() as preemption:
+    with _Preemption() as preemption, _worker_errors():
         for step, batch in enumerate(loader, start=start):
             model.train()
             batch = _to(batch, device)
@@ -290,6 +297,7 @@ def _train(task, settings, out_dir, ctx, device, progress) -> Path:
                     _publish(log.path, out_dir)
             if _stop_requested(preemption, ctx):
                 save_state(done)
+                ctx.barrier()  # no rank leaves (and has torchrun stop the others) before the state is on disk
                 bar.close()
                 if ctx.is_main:
                     print(f"stopped by SIGTERM at step {done}; state saved, rerun to resume", file=sys.stderr)
@@ -301,6 +309,25 @@ def _train(task, settings, out_dir, ctx, device, progress) -> Path:
         _publish(log.path, out_dir)
     ctx.barrier()
     return final
+
+
+def _ignore_sigterm(worker_id: int) -> None:
+    """DataLoader workers leave SIGTERM to the main process, which saves the state and stops
+    them (scancel and SLURM preemption signal the whole process group)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class _worker_errors:
+    """A MotionmagError raised in a DataLoader worker comes back as one line, not a traceback."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is MotionmagError and "Original Traceback" in str(exc):
+            message = str(exc).strip().splitlines()[-1].split("MotionmagError: ", 1)[-1]
+            raise MotionmagError(message) from None
+        return False
 
 
 def _stop_requested(preemption: _Preemption, ctx: Distributed) -> bool:
