@@ -29,11 +29,13 @@ wildcard_constraints:
     alpha=r"[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?",
     weights_file=one_of([re.escape(f) for f in WEIGHT_FILES.values()]),
     pairset=one_of(list(PAIR_SETS)),
-    variant=one_of(list(FLOWMAG_VARIANTS)),
+    synthset=one_of(list(SYNTH_SETS)),
+    variant=one_of(sorted(set(FLOWMAG_VARIANTS) | set(OH_VARIANTS))),
 
 
 include: "workflow/rules/clips.smk"
 include: "workflow/rules/pairs.smk"
+include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/magnify.smk"
 include: "workflow/rules/weights.smk"

@@ -27,19 +27,28 @@ examples:
   motionmag magnify clip.mp4 --alpha 10 --param orientations=4 --param sigma=0
   motionmag magnify clip.mp4 --method flowmag --checkpoint model.pt --alpha 20
   motionmag magnify clip.mp4 --method flowmag --alpha 40 --mask cat.npy --feather 25 --tta-steps 200
+  motionmag magnify clip.mp4 --method oh2018 --checkpoint model.pt --alpha 10 --mode dynamic
+  motionmag magnify clip.mp4 --method oh2018 --alpha 20 --filter diff-iir --band 0.04 0.4
+  motionmag magnify clip.mp4 --method oh2018 --alpha 75 --filter fir --band 0.2 0.25 --fps 24
 
 alpha is output motion / input motion for every method (1 leaves the video unchanged).
 Modes: static magnifies each frame's motion relative to the first frame (any motion, no
-frame rate needed); temporal magnifies only motion whose frequency lies in --band.
+frame rate needed); temporal magnifies only motion whose frequency lies in --band; dynamic
+(oh2018 only) magnifies each frame's motion from the previous one (velocity, large motions).
+Temporal filters: iir (Wu et al.'s, band in Hz), diff-iir (the same filter given by its two
+coefficients r_low r_high, as Oh et al.'s differenceOfIIR), butter (Butterworth, Hz), fir
+(zero-phase windowed sinc, Hz; also called ideal).
 flowmag is static only; above its trained range (16) it takes repeated passes of alpha**(1/n).
-Its --checkpoint is a model.pt from `motionmag train flowmag`, a training state, or an
-original release file (raft_chkpt_00140.pth); default: the demo's, when it has been trained.
+--checkpoint: for flowmag a model.pt from `motionmag train flowmag`, a training state, or an
+original release file (raft_chkpt_00140.pth); for oh2018 a model.pt from `motionmag train
+oh2018`. Default: the demo's, when it has been trained.
 """
 
 TRAIN_EXAMPLES = """\
 examples:
   motionmag train flowmag config/flowmag/demo.yaml --pairs results/pairs/demo.h5 -o runs/demo
   motionmag train flowmag config/flowmag/raft.yaml --pairs pairs.h5 -o runs/raft --device cuda
+  motionmag train oh2018 config/oh2018/demo.yaml --data results/synthetic/demo.h5 -o runs/oh-demo
   torchrun --standalone --nproc_per_node 4 -m motionmag train flowmag config/flowmag/raft.yaml \\
       --pairs pairs.h5 -o runs/raft --device cuda      # one process per GPU (DDP)
 
@@ -48,7 +57,8 @@ OUT/state/latest.pt; rerunning the same command resumes from the last checkpoint
 the same weights as an uninterrupted run. SIGTERM saves the state and exits with status 143.
 """
 
-DEMO_CHECKPOINT = Path("results/train/flowmag/demo/model.pt")
+DEMO_CHECKPOINTS = {"flowmag": Path("results/train/flowmag/demo/model.pt"), "oh2018": Path("results/train/oh2018/demo/model.pt")}
+LEARNED = tuple(DEMO_CHECKPOINTS)
 
 
 FLOW_EXAMPLES = """\
@@ -91,16 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     magnify.add_argument("input", type=Path, help="a video file or a folder of frame images")
     magnify.add_argument("-o", "--output", type=Path, help="output .mp4 (or a folder name for PNG frames); default INPUT_METHOD_xALPHA.mp4 here")
-    magnify.add_argument("--method", default="phase", choices=["flowmag", "linear", "phase"], help="magnification method (default: phase)")
+    magnify.add_argument("--method", default="phase", choices=["flowmag", "linear", "oh2018", "phase"], help="magnification method (default: phase)")
     magnify.add_argument("--alpha", type=float, default=10.0, help="magnification factor, output / input motion (default: 10)")
-    magnify.add_argument("--mode", choices=["static", "temporal"], help="static: against frame 0 (default); temporal: band-pass in time (default when --band is given)")
-    magnify.add_argument("--band", type=float, nargs=2, metavar=("LOW", "HIGH"), help="temporal pass band in Hz")
-    magnify.add_argument("--filter", default="iir", choices=["iir", "butter", "ideal"], help="temporal filter (default: iir, Wu et al.'s)")
+    magnify.add_argument("--mode", choices=["static", "dynamic", "temporal"], help="static: against frame 0 (default); temporal: band-pass in time (default when --band is given); dynamic: against the previous frame (oh2018)")
+    magnify.add_argument("--band", type=float, nargs=2, metavar=("LOW", "HIGH"), help="temporal pass band in Hz (for diff-iir: its coefficients r_low r_high)")
+    magnify.add_argument("--filter", default="iir", choices=["iir", "diff-iir", "butter", "fir", "ideal"], help="temporal filter (default: iir, Wu et al.'s)")
     magnify.add_argument("--mask", type=Path, help="magnify only where this mask is on (.npy or image, same size as the video)")
     magnify.add_argument("--feather", type=float, default=0.0, metavar="PX", help="soften the mask outwards over PX pixels")
     magnify.add_argument("--fps", type=float, help="frame rate of a frame folder (default 30); video files keep their own")
-    magnify.add_argument("--checkpoint", type=Path, help=f"flowmag: the trained model (default: {DEMO_CHECKPOINT} when present)")
-    magnify.add_argument("--batch-size", type=int, metavar="N", help="flowmag: frames per forward pass (default: 4)")
+    magnify.add_argument("--checkpoint", type=Path, help="flowmag, oh2018: the trained model (default: the demo's, results/train/METHOD/demo/model.pt, when present)")
+    magnify.add_argument("--batch-size", type=int, metavar="N", help="flowmag, oh2018: frames per forward pass (default: 4)")
     magnify.add_argument("--tta-steps", type=int, metavar="N", help="flowmag: test-time adaptation steps on this video first (default: 0, off)")
     magnify.add_argument("--tta-batch", type=int, metavar="N", help="flowmag: pairs per adaptation step (default: 8)")
     magnify.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="a method setting, e.g. lambda_c=16 (linear), orientations=4 or sigma=0 (phase)")
@@ -112,14 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser(
         "train",
-        help="train a learned magnifier (flowmag)",
+        help="train a learned magnifier (flowmag, oh2018)",
         description="Train a learned magnifier from a config file; resumes automatically.",
         epilog=TRAIN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("model", choices=["flowmag"], help="which model")
-    train.add_argument("config", type=Path, help="training config, e.g. config/flowmag/demo.yaml")
-    train.add_argument("--pairs", type=Path, required=True, help="the frame-pair file (HDF5) to train on")
+    train.add_argument("model", choices=["flowmag", "oh2018"], help="which model")
+    train.add_argument("config", type=Path, help="training config, e.g. config/flowmag/demo.yaml or config/oh2018/demo.yaml")
+    train.add_argument("--pairs", type=Path, help="flowmag: the frame-pair file (HDF5) to train on")
+    train.add_argument("--data", type=Path, help="oh2018: the synthetic sample file (HDF5) to train on")
     train.add_argument("-o", "--output", type=Path, required=True, help="run folder (model.pt, log.csv, loss.png, state/)")
     train.add_argument("--steps", type=int, help="override train.steps")
     train.add_argument("--device", default="auto", help="cpu, cuda (default: cuda when available)")
@@ -186,27 +197,34 @@ def _method_settings(args: argparse.Namespace, fps: float) -> dict:
     settings = dict(args.param)
     settings["device"] = _device(args.device)
     learned = dict(checkpoint=args.checkpoint, batch_size=args.batch_size, tta_steps=args.tta_steps, tta_batch=args.tta_batch)
-    if args.method == "flowmag":
-        if args.band or args.mode == "temporal":
-            raise MotionmagError("flowmag magnifies against frame 0 only: --band and --mode temporal do not apply")
-        checkpoint = args.checkpoint or DEMO_CHECKPOINT
+    given = {f"--{k.replace('_', '-')}": v for k, v in learned.items() if v is not None}
+    mode = args.mode or ("temporal" if args.band else "static")
+    if args.method not in LEARNED and given:
+        raise MotionmagError(f"{', '.join(given)}: only for --method {' or '.join(LEARNED)}")
+    if args.method in LEARNED:
+        checkpoint = args.checkpoint or DEMO_CHECKPOINTS[args.method]
         if args.checkpoint is None and not checkpoint.exists():
-            raise MotionmagError("flowmag needs --checkpoint MODEL.pt (train one: motionmag train flowmag --help)")
-        defaults = dict(batch_size=4, tta_steps=0, tta_batch=8)
-        learned = {k: defaults[k] if v is None else v for k, v in learned.items() if k != "checkpoint"}
-        learned["checkpoint"] = checkpoint
-        for name, value in (("--batch-size", learned["batch_size"]), ("--tta-batch", learned["tta_batch"])):
-            if value < 1:
-                raise MotionmagError(f"{name} must be at least 1, got {value}")
-        if learned["tta_steps"] < 0:
+            raise MotionmagError(f"{args.method} needs --checkpoint MODEL.pt (train one: motionmag train {args.method} --help)")
+        batch_size = 4 if args.batch_size is None else args.batch_size
+        if batch_size < 1:
+            raise MotionmagError(f"--batch-size must be at least 1, got {batch_size}")
+        settings.update(checkpoint=checkpoint, batch_size=batch_size)
+    if args.method == "flowmag":
+        if args.band or args.mode in ("temporal", "dynamic"):
+            raise MotionmagError("flowmag magnifies against frame 0 only: --band and --mode temporal/dynamic do not apply")
+        tta = dict(tta_steps=0 if args.tta_steps is None else args.tta_steps, tta_batch=8 if args.tta_batch is None else args.tta_batch)
+        if tta["tta_batch"] < 1:
+            raise MotionmagError(f"--tta-batch must be at least 1, got {tta['tta_batch']}")
+        if tta["tta_steps"] < 0:
             raise MotionmagError(f"--tta-steps must be 0 or more, got {args.tta_steps}")
-        settings.update(learned, progress=not args.quiet)
-    else:
-        given = [f"--{k.replace('_', '-')}" for k, v in learned.items() if v is not None]
-        if given:
-            raise MotionmagError(f"{', '.join(given)}: only for --method flowmag")
-        mode = args.mode or ("temporal" if args.band else "static")
-        settings.update(mode=mode, band=args.band, fps=fps, filter=args.filter)
+        settings.update(tta, progress=not args.quiet)
+        return settings
+    tta_given = [k for k in ("--tta-steps", "--tta-batch") if k in given]
+    if tta_given:
+        raise MotionmagError(f"{', '.join(tta_given)}: only for --method flowmag")
+    if mode == "dynamic" and args.method != "oh2018":
+        raise MotionmagError(f"--mode dynamic is for --method oh2018; {args.method} has static and temporal")
+    settings.update(mode=mode, band=args.band, fps=fps, filter=args.filter)
     return settings
 
 
@@ -249,11 +267,23 @@ def run_magnify(args: argparse.Namespace) -> None:
 
 
 def run_train(args: argparse.Namespace) -> None:
-    from motionmag.train.flowmag import train_flowmag
-
     if args.steps is not None and args.steps < 1:
         raise MotionmagError(f"--steps must be at least 1, got {args.steps}")
-    path = train_flowmag(args.config, args.pairs, args.output, device=_device(args.device), steps=args.steps, progress=not args.quiet)
+    data_flag, other_flag = ("--pairs", "--data") if args.model == "flowmag" else ("--data", "--pairs")
+    data, other = (args.pairs, args.data) if args.model == "flowmag" else (args.data, args.pairs)
+    if other is not None:
+        raise MotionmagError(f"{other_flag} is not for {args.model}; it trains on {data_flag} FILE")
+    if data is None:
+        raise MotionmagError(f"{args.model} needs {data_flag} FILE (HDF5) to train on")
+    common = dict(device=_device(args.device), steps=args.steps, progress=not args.quiet)
+    if args.model == "flowmag":
+        from motionmag.train.flowmag import train_flowmag
+
+        path = train_flowmag(args.config, data, args.output, **common)
+    else:
+        from motionmag.train.oh2018 import train_oh2018
+
+        path = train_oh2018(args.config, data, args.output, **common)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"wrote {path}", file=sys.stderr)
 

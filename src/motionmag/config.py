@@ -58,3 +58,21 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
         raise MotionmagError(f"config key {key}{used}: {message}")
     _set_defaults(schema, config)
     return config
+
+
+def load_yaml_config(path: str | Path, schema_path: str | Path, what: str = "config") -> dict:
+    """Read a YAML file and validate it against a schema (defaults filled in); every problem is
+    one MotionmagError line that starts with the file's path."""
+    path = Path(path)
+    if not path.is_file():
+        raise MotionmagError(f"{path}: {what} not found")
+    try:
+        config = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise MotionmagError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+    if not isinstance(config, dict):
+        raise MotionmagError(f"{path}: a {what} is a mapping of keys")
+    try:
+        return validate_config(config, schema_path)
+    except MotionmagError as err:
+        raise MotionmagError(f"{path}: {err}") from None

@@ -79,18 +79,23 @@ METRICS = [
 
 
 PAIR_SETS = config["pairs"]
-FLOWMAG_VARIANTS = config["training"].get("flowmag", {})
+SYNTH_SETS = config["synthetic"]
+# learned model -> {variant name: training settings}
+LEARNED = {
+    "flowmag": config["training"].get("flowmag", {}),
+    "oh2018": config["training"].get("oh2018", {}),
+}
+FLOWMAG_VARIANTS = LEARNED["flowmag"]
+OH_VARIANTS = LEARNED["oh2018"]
 
 
 def check_method_variants():
-    """Every flowmag method names a trained variant (else: one line naming the key)."""
+    """Every learned method names a trained variant (else: one line naming the key)."""
     for name, settings in config["methods"].items():
-        if (
-            name.split("-")[0] == "flowmag"
-            and settings["variant"] not in FLOWMAG_VARIANTS
-        ):
+        kind = name.split("-")[0]
+        if kind in LEARNED and settings["variant"] not in LEARNED[kind]:
             raise WorkflowError(
-                f"config key methods.{name}.variant (read by magnify): {settings['variant']!r} is not a key of training.flowmag"
+                f"config key methods.{name}.variant (read by magnify): {settings['variant']!r} is not a key of training.{kind}"
             )
 
 
@@ -136,9 +141,10 @@ def method_settings(method):
 
 def method_checkpoint(wildcards):
     """The trained model a learned method needs (none for the classical ones)."""
-    if wildcards.method.split("-")[0] == "flowmag":
+    kind = wildcards.method.split("-")[0]
+    if kind in LEARNED:
         variant = config["methods"][wildcards.method]["variant"]
-        return f"results/train/flowmag/{variant}/model.pt"
+        return f"results/train/{kind}/{variant}/model.pt"
     return []
 
 
@@ -157,6 +163,10 @@ def pair_clips(wildcards):
 
 def flowmag_training(wildcards):
     return FLOWMAG_VARIANTS[wildcards.variant]
+
+
+def oh2018_training(wildcards):
+    return OH_VARIANTS[wildcards.variant]
 
 
 def training_flow_weights(wildcards):

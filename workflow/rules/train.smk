@@ -34,3 +34,34 @@ rule train_flowmag:
         weights_manifest=WEIGHTS_MANIFEST,
     script:
         "../scripts/train_flowmag.py"
+
+
+rule train_oh2018:
+    input:
+        config=lambda wildcards: oh2018_training(wildcards)["config"],
+        data=lambda wildcards: oh2018_training(wildcards)["data"],
+    output:
+        model="results/train/oh2018/{variant}/model.pt",
+        log_csv="results/train/oh2018/{variant}/log.csv",
+        plot=report(
+            "results/train/oh2018/{variant}/loss.png",
+            caption="../report/training.rst",
+            category="Training",
+            labels={"model": "oh2018", "variant": "{variant}"},
+        ),
+    log:
+        "logs/train_oh2018/{variant}.log",
+    benchmark:
+        "benchmarks/train_oh2018/{variant}.tsv"
+    conda:
+        "../../envs/motionmag.yaml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        out_dir=lambda wildcards: f"results/train/oh2018/{wildcards.variant}",
+        steps=lambda wildcards: oh2018_training(wildcards).get("steps"),
+        device=config["device"],
+    script:
+        "../scripts/train_oh2018.py"

@@ -13,9 +13,12 @@ from motionmag.errors import MotionmagError
 from motionmag.methods.base import Magnifier
 from motionmag.methods.flowmag import FlowMagMagnifier
 from motionmag.methods.linear import LinearMagnifier
+from motionmag.methods.oh2018 import Oh2018Magnifier
 from motionmag.methods.phase import PhaseMagnifier
 
-_METHODS: dict[str, type[Magnifier]] = {"flowmag": FlowMagMagnifier, "linear": LinearMagnifier, "phase": PhaseMagnifier}
+_METHODS: dict[str, type[Magnifier]] = {
+    "flowmag": FlowMagMagnifier, "linear": LinearMagnifier, "oh2018": Oh2018Magnifier, "phase": PhaseMagnifier,
+}
 
 
 def list_methods() -> list[str]:
@@ -23,7 +26,7 @@ def list_methods() -> list[str]:
 
 
 def method_kind(name: str) -> str:
-    """``flowmag-raft`` -> ``flowmag``: a configured variant's method."""
+    """``flowmag-raft`` -> ``flowmag``, ``oh2018-paper`` -> ``oh2018``: a configured variant's method."""
     return name.split("-", 1)[0]
 
 
@@ -39,4 +42,4 @@ def get_magnifier(name: str, **settings) -> Magnifier:
         raise MotionmagError(f"method {name}: {err}") from None
 
 
-__all__ = ["FlowMagMagnifier", "LinearMagnifier", "Magnifier", "PhaseMagnifier", "get_magnifier", "list_methods", "method_kind"]
+__all__ = ["FlowMagMagnifier", "LinearMagnifier", "Magnifier", "Oh2018Magnifier", "PhaseMagnifier", "get_magnifier", "list_methods", "method_kind"]

@@ -99,7 +99,7 @@ class EulerianMagnifier(Magnifier):
     """What the linear and phase-based methods share: a mode and its temporal filter.
 
     ``mode="static"`` compares every frame with frame 0; ``mode="temporal"`` band-passes over time
-    with ``filter`` (``iir``, ``butter`` or ``ideal``) between ``band`` = (low, high) Hz at ``fps``.
+    with ``filter`` (``iir``, ``diff-iir``, ``butter`` or ``fir``) between ``band`` = (low, high) Hz at ``fps``.
     """
 
     def __init__(self, mode="static", band=None, fps=None, filter="iir", taps=None, device="cpu"):

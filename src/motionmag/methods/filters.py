@@ -5,9 +5,11 @@ Each filter is fed one frame at a time with ``step`` and returns the filtered si
 Memory is bounded by the filter's length, never by the video's.
 
 - ``ReferenceFilter`` ("static" mode): x(t) - x(0), a two-frame magnification against frame 0.
-- ``IIRFilter``: any (b, a) recursive filter, causal, delay 0. ``wu_iir`` is Wu et al.'s difference
-  of two first-order low-passes; ``butter`` is a Butterworth band-pass (scipy's design).
-- ``FIRFilter`` ("ideal"): a zero-phase windowed-sinc band-pass with (taps - 1) / 2 frames of
+- ``IIRFilter``: any (b, a) recursive filter, causal, delay 0. ``iir`` is Wu et al.'s difference
+  of two first-order low-passes with cut-offs in Hz; ``diff-iir`` is the same filter given by its
+  two coefficients (r_low, r_high), as Oh et al.'s ``differenceOfIIR`` takes it; ``butter`` is a
+  Butterworth band-pass (scipy's design).
+- ``FIRFilter`` (``fir``, also called ``ideal``): a zero-phase windowed-sinc band-pass with (taps - 1) / 2 frames of
   look-ahead, edges padded by repeating the first and last frame. It approximates Wu et al.'s
   ideal (whole-clip FFT) filter without holding the whole clip.
 """
@@ -25,7 +27,7 @@ from scipy import signal
 from motionmag.errors import MotionmagError
 
 Signal = list[torch.Tensor]
-FILTERS = ("static", "iir", "butter", "ideal")
+FILTERS = ("static", "iir", "diff-iir", "butter", "fir", "ideal")
 
 
 class IdentityFilter:
@@ -131,6 +133,11 @@ def wu_iir_coefficients(low: float, high: float, fps: float) -> tuple[np.ndarray
     return b, a
 
 
+def diff_iir_coefficients(r_low: float, r_high: float) -> tuple[np.ndarray, np.ndarray]:
+    """Oh et al.'s ``differenceOfIIR`` (Wadhwa's filter) from its coefficients, 0 < r_low < r_high < 1."""
+    return np.array([r_high - r_low, r_low - r_high]), np.array([1.0, -(2 - r_high - r_low), (1 - r_low) * (1 - r_high)])
+
+
 def check_band(band: Sequence[float] | None, fps: float) -> tuple[float, float]:
     if band is None or len(band) != 2:
         raise MotionmagError("temporal mode needs a pass band: --band LOW HIGH (Hz)")
@@ -141,11 +148,17 @@ def check_band(band: Sequence[float] | None, fps: float) -> tuple[float, float]:
 
 
 def make_filter(kind: str, band: Sequence[float] | None = None, fps: float | None = None, taps: int | None = None, order: int = 1):
-    """Build a temporal filter by name: ``static``, ``iir`` (Wu et al.), ``butter`` or ``ideal`` (FIR)."""
+    """Build a temporal filter by name: ``static``, ``iir`` (Wu et al.), ``diff-iir`` (the same,
+    from its coefficients), ``butter`` or ``fir`` (= ``ideal``). ``band`` is (low, high) in Hz,
+    or (r_low, r_high) for ``diff-iir``."""
     if kind == "static":
         return ReferenceFilter()
     if kind not in FILTERS:
         raise MotionmagError(f"unknown temporal filter {kind!r}; choose one of {', '.join(FILTERS)}")
+    if kind == "diff-iir":
+        if band is None or len(band) != 2 or not (0 < float(band[0]) < float(band[1]) < 1):
+            raise MotionmagError(f"diff-iir takes two coefficients 0 < r_low < r_high < 1 as --band, got {band}")
+        return IIRFilter(*diff_iir_coefficients(float(band[0]), float(band[1])))
     if not fps or fps <= 0:
         raise MotionmagError("a temporal filter needs the frame rate")
     low, high = check_band(band, fps)
@@ -153,7 +166,7 @@ def make_filter(kind: str, band: Sequence[float] | None = None, fps: float | Non
         return IIRFilter(*wu_iir_coefficients(low, high, fps))
     if kind == "butter":
         return IIRFilter(*signal.butter(order, [low, high], btype="bandpass", fs=fps))
-    # "ideal": enough taps for about two periods of the lowest frequency, odd, capped for memory
+    # "fir" / "ideal": enough taps for about two periods of the lowest frequency, odd, capped for memory
     n = taps or min(2 * math.ceil(fps / low) + 1, 121)
     n += 1 - n % 2
     taps = signal.firwin(n, [low, high], pass_zero=False, fs=fps, window="hamming")

@@ -12,7 +12,7 @@ made the measured motion of fine textures fall short of alpha even where the met
 
 Modes: ``static`` magnifies every frame's difference from frame 0 (two-frame magnification,
 like FlowMag's and Oh et al.'s static mode); ``temporal`` band-passes with ``filter`` in
-(``iir``, ``butter``, ``ideal``) between ``band`` = (low, high) Hz.
+(``iir``, ``diff-iir``, ``butter``, ``fir``) between ``band`` = (low, high) Hz.
 """
 
 from __future__ import annotations

@@ -10,10 +10,9 @@ import copy
 from pathlib import Path
 
 import torch
-import yaml
 
 from motionmag import __version__
-from motionmag.config import validate_config
+from motionmag.config import load_yaml_config
 from motionmag.data.augment import apply_seeded, eval_transform, to_pair_tensor, train_transform
 from motionmag.data.pairs import PairSet
 from motionmag.errors import MotionmagError
@@ -27,19 +26,7 @@ VAL_ALPHAS = (2.0, 4.0, 8.0, 16.0)  # validation cycles through these: comparabl
 
 def load_flowmag_config(path: str | Path) -> dict:
     """Read and validate a FlowMag training config (defaults filled in)."""
-    path = Path(path)
-    if not path.is_file():
-        raise MotionmagError(f"{path}: training config not found")
-    try:
-        config = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise MotionmagError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
-    if not isinstance(config, dict):
-        raise MotionmagError(f"{path}: a training config is a mapping of keys")
-    try:
-        validate_config(config, SCHEMA)
-    except MotionmagError as err:
-        raise MotionmagError(f"{path}: {err}") from None
+    config = load_yaml_config(path, SCHEMA, "training config")
     train_cfg = config["train"]
     if train_cfg["alpha_high"] < train_cfg["alpha_low"]:
         raise MotionmagError(f"{path}: train.alpha_high is below train.alpha_low")
