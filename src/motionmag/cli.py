@@ -29,7 +29,7 @@ examples:
   motionmag magnify clip.mp4 --method flowmag --alpha 40 --mask cat.npy --feather 25 --tta-steps 200
   motionmag magnify clip.mp4 --method oh2018 --checkpoint model.pt --alpha 10 --mode dynamic
   motionmag magnify clip.mp4 --method oh2018 --alpha 20 --filter diff-iir --band 0.04 0.4
-  motionmag magnify clip.mp4 --method oh2018 --alpha 75 --filter fir --band 0.2 0.25 --fps 24
+  motionmag magnify frames/ --method oh2018 --alpha 30 --filter fir --band 0.5 3 --fps 30 --param taps=61
 
 alpha is output motion / input motion for every method (1 leaves the video unchanged).
 Modes: static magnifies each frame's motion relative to the first frame (any motion, no
@@ -222,6 +222,8 @@ def _method_settings(args: argparse.Namespace, fps: float) -> dict:
     tta_given = [k for k in ("--tta-steps", "--tta-batch") if k in given]
     if tta_given:
         raise MotionmagError(f"{', '.join(tta_given)}: only for --method flowmag")
+    if args.band and mode != "temporal":
+        raise MotionmagError(f"--band is for --mode temporal, not {mode}")
     if mode == "dynamic" and args.method != "oh2018":
         raise MotionmagError(f"--mode dynamic is for --method oh2018; {args.method} has static and temporal")
     settings.update(mode=mode, band=args.band, fps=fps, filter=args.filter)

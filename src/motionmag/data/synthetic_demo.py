@@ -20,6 +20,7 @@ import numpy as np
 from scipy import ndimage
 
 from motionmag.data.demo import TEXTURES, _shift, _texture
+from motionmag.errors import MotionmagError
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,17 @@ class DemoSynthSettings:
     color_mult: float = 0.0  # mult in 1 +- this, per layer and channel
     seed: int = 0
 
+    def __post_init__(self):
+        if not (0 <= self.objects[0] <= self.objects[1] and 1 <= self.alpha[0] <= self.alpha[1]):
+            raise MotionmagError(f"synthetic settings: objects and alpha are (low, high) ranges, got {self.objects}, {self.alpha}")
+
     @classmethod
     def from_dict(cls, settings: dict) -> "DemoSynthSettings":
         settings = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
-        return cls(**settings)
+        try:
+            return cls(**settings)
+        except TypeError as err:
+            raise MotionmagError(f"synthetic settings: {err}") from None
 
     def to_dict(self) -> dict:
         return asdict(self)

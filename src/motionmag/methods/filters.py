@@ -153,6 +153,10 @@ def make_filter(kind: str, band: Sequence[float] | None = None, fps: float | Non
     or (r_low, r_high) for ``diff-iir``."""
     if kind == "static":
         return ReferenceFilter()
+    if taps is not None and (int(taps) != taps or taps < 3 or taps % 2 == 0):
+        raise MotionmagError(f"an FIR filter needs an odd number of taps, at least 3, got {taps}")
+    if int(order) != order or order < 1:
+        raise MotionmagError(f"the Butterworth order must be a whole number >= 1, got {order}")
     if kind not in FILTERS:
         raise MotionmagError(f"unknown temporal filter {kind!r}; choose one of {', '.join(FILTERS)}")
     if kind == "diff-iir":

@@ -40,16 +40,18 @@ def load_oh2018(path: str | Path) -> tuple[OhMagNet, dict]:
     Returns it (eval mode, on the CPU) and how it was trained."""
     payload = read_checkpoint(path)
     kind = payload.get("kind")
-    if kind == "oh2018":
-        state, training = payload["state_dict"], payload["training"]
-    elif kind == "oh2018-train":
-        state, training = payload["model"], dict(payload["config"]["task"]["train"])
-    else:
+    if kind not in ("oh2018", "oh2018-train"):
         raise MotionmagError(f"{path}: a {kind or 'unknown'!r} checkpoint, not an Oh 2018 model (kind 'oh2018')")
     net = OhMagNet()
     try:
+        if kind == "oh2018":
+            state, training = payload["state_dict"], payload.get("training", {})
+        else:
+            state, training = payload["model"], dict(payload["config"]["task"]["train"])
         net.load_state_dict(state, strict=True)
-    except RuntimeError as err:
+    except KeyError as err:
+        raise MotionmagError(f"{path}: an incomplete {kind} checkpoint (no {err})") from None
+    except (RuntimeError, TypeError, AttributeError) as err:
         raise MotionmagError(f"{path}: weights do not fit the Oh 2018 network ({str(err).splitlines()[0][:160]})") from None
     return net.eval(), training
 
@@ -91,7 +93,11 @@ class Oh2018Magnifier(Magnifier):
         return make_filter(**self.filter_settings)
 
     def _autocast(self):
+        """bf16 for the decoder on CUDA; the encoder and manipulator always run in float32."""
         return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp and self.device.type == "cuda")
+
+    def _alpha(self, alpha: float) -> torch.Tensor:
+        return torch.tensor(alpha, dtype=torch.float32, device=self.device)
 
     def _chunks(self, frames: Iterator[torch.Tensor]) -> Iterator[list[torch.Tensor]]:
         chunk: list[torch.Tensor] = []
@@ -114,17 +120,17 @@ class Oh2018Magnifier(Magnifier):
         net, previous = self.net, None
         for chunk in self._chunks(frames):
             batch = torch.cat(chunk)
+            textures, shapes = net.encode(batch)  # float32: see motionmag.models.oh2018.full_precision
+            if previous is None:
+                previous = shapes[:1]  # frame 0 is paired with itself
+            if self.mode == "static":
+                shape_a = previous.expand_as(shapes)
+            else:
+                shape_a, previous = torch.cat([previous, shapes[:-1]]), shapes[-1:]
+            manipulated = net.manipulator(shape_a, shapes, self._alpha(alpha))
             with self._autocast():
-                textures, shapes = net.encode(batch)
-                if previous is None:
-                    previous = shapes[:1]  # frame 0 is paired with itself
-                if self.mode == "static":
-                    shape_a = previous.expand_as(shapes)
-                else:
-                    shape_a, previous = torch.cat([previous, shapes[:-1]]), shapes[-1:]
-                out = net.decode(textures, net.manipulator(shape_a, shapes, torch.tensor(alpha, device=self.device)),
-                                 batch.shape[-2:])
-            yield from zip(chunk, out.float().split(1))
+                out = net.decode(textures, manipulated, batch.shape[-2:])
+            yield from zip(chunk, out.split(1))
 
     def _temporal(self, frames, alpha: float):
         """Shape maps through the temporal filter; frames wait (as their encodings) for its look-ahead."""
@@ -139,15 +145,13 @@ class Oh2018Magnifier(Magnifier):
             shapes = torch.cat([shape for (_, _, shape), _ in ready])
             filtered = torch.cat([y[0] for _, y in ready])
             base = first_shape.expand_as(shapes) if self.reference == "first" else shapes
+            manipulated = base + net.manipulator.delta(filtered, self._alpha(alpha))
             with self._autocast():
-                out = net.decode(textures, base + net.manipulator.delta(filtered, torch.tensor(alpha, device=self.device)),
-                                 inputs[0].shape[-2:])
-            return list(zip(inputs, out.float().split(1)))
+                out = net.decode(textures, manipulated, inputs[0].shape[-2:])
+            return list(zip(inputs, out.split(1)))
 
         for chunk in self._chunks(frames):
-            with self._autocast():
-                textures, shapes = net.encode(torch.cat(chunk))
-            textures, shapes = textures.float(), shapes.float()
+            textures, shapes = net.encode(torch.cat(chunk))
             if first_shape is None:
                 first_shape = shapes[:1]
             ready = []

@@ -8,7 +8,8 @@ biases, no normalisation, reflect padding except the two stride-2 convolutions (
 at the bottom and right), truncated-normal(0.02) initialisation, images in [-1, 1] inside. The
 manipulator is ``Mb + h((alpha - 1) g(Mb - Ma))``, so alpha 1 returns Mb unchanged and the output
 is the autoencoded frame B. Frames whose sides are not multiples of 4 are reflect-padded and
-cropped back (the original crashes on them).
+cropped back (the original crashes on them). Under autocast only the decoder runs in bf16 (see
+:func:`full_precision`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ import torch.nn.functional as F
 from torch import nn
 
 MULTIPLE = 4  # the texture is at 1/4 resolution, the shape at 1/2
+
+
+def full_precision(device: torch.device):
+    """Autocast off: the shape maps' differences are sub-pixel motion, and (alpha - 1) scales them
+    up to 100 times, so the encoder and manipulator stay float32 (bf16 rounding would be
+    magnified); the decoder, about 70 % of the work, may run in bf16."""
+    return torch.autocast(device.type, enabled=False)
 
 
 def _conv(in_channels: int, out_channels: int, kernel: int) -> nn.Sequential:
@@ -130,8 +138,8 @@ class OhMagNet(nn.Module):
 
     @staticmethod
     def unpad(y: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        """[-1, 1] -> [0, 1], cropped to ``size`` (unclipped: the loss sees the raw output)."""
-        return (y[..., : size[0], : size[1]] + 1) / 2
+        """[-1, 1] -> [0, 1] in float32, cropped to ``size`` (unclipped: the loss sees the raw output)."""
+        return (y[..., : size[0], : size[1]].float() + 1) / 2
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 3, H, W) in [0, 1] -> texture, shape of the padded frame."""
@@ -145,11 +153,13 @@ class OhMagNet(nn.Module):
         only encoded (for the representation losses), also return every texture and shape:
         a dict of output (B, 3, H, W), textures and shapes (B, 2 + K, C, h, w), in a, b, others order."""
         b, size = frame_a.shape[0], frame_a.shape[-2:]
-        alpha = torch.as_tensor(alpha, dtype=frame_a.dtype, device=frame_a.device).expand(b)
+        alpha = torch.as_tensor(alpha, dtype=torch.float32, device=frame_a.device).expand(b)
         frames = [frame_a, frame_b] if others is None else [frame_a, frame_b, *others.unbind(1)]
-        textures, shapes = self.encode(torch.cat(frames))  # one batched encoder pass
-        texture_b, shape_a, shape_b = textures[b : 2 * b], shapes[:b], shapes[b : 2 * b]
-        output = self.decode(texture_b, self.manipulator(shape_a, shape_b, alpha), size)
+        with full_precision(frame_a.device):
+            textures, shapes = self.encode(torch.cat(frames).float())  # one batched encoder pass
+            texture_b, shape_a, shape_b = textures[b : 2 * b], shapes[:b], shapes[b : 2 * b]
+            manipulated = self.manipulator(shape_a, shape_b, alpha)
+        output = self.decode(texture_b, manipulated, size)  # bf16 under the caller's autocast
         if others is None:
             return output
         n = len(frames)

@@ -83,6 +83,9 @@ def shot_noise(frames: torch.Tensor, strength: torch.Tensor, generator: torch.Ge
     """Oh et al.'s Gaussian approximation of photon noise: std = strength * sqrt(I) on the 0-255
     scale (I the pixel value), i.e. x + strength * N(0, 1) * sqrt(255 x) / 255 for x in [0, 1].
     frames (B, ..., H, W); strength (B,) drawn per sample (the original drew it once per run)."""
-    noise = torch.randn(frames.shape, generator=generator).to(frames.device)
+    # drawn where the frames are (a CPU draw and copy would cost a GPU step dearly), from a
+    # generator seeded by the step's: deterministic on a given device type
+    seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+    noise = torch.randn(frames.shape, generator=torch.Generator(frames.device).manual_seed(seed), device=frames.device)
     scale = strength.to(frames).view(-1, *([1] * (frames.dim() - 1)))
     return frames + scale * noise * (frames.clamp(min=0) * 255).sqrt() / 255

@@ -78,6 +78,11 @@ class OhTask(TrainingTask):
         self.model = OhMagNet()
         self.loss_fn = OhLoss(train_cfg["loss"], train_cfg["loss_weight"])
         self.samples = SyntheticSet(data)
+        if len(self.samples) < 2:
+            raise MotionmagError(f"{data}: too few samples to train and validate on ({len(self.samples)})")
+        size = min(self.samples[0][0].shape[1:3])
+        if size < data_cfg["crop"]:
+            raise MotionmagError(f"{data}: samples are {size} px, smaller than data.crop {data_cfg['crop']}")
         n_val = min(data_cfg["val_samples"], len(self.samples) // 2)
         order = torch.randperm(len(self.samples), generator=torch.Generator().manual_seed(derive_seed(train_cfg["seed"], 0)))
         self.val_indices = sorted(order[:n_val].tolist())
@@ -91,6 +96,7 @@ class OhTask(TrainingTask):
         config.pop("log", None)
         config["train"].pop("steps", None)
         config["data"].pop("num_workers", None)
+        config["data"]["samples"] = len(self.samples)  # another data file: start afresh
         return config
 
     def source(self) -> SampleSource:
