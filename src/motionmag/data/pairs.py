@@ -20,6 +20,7 @@ import cv2
 import h5py
 import numpy as np
 
+from motionmag.data.h5 import LazyH5
 from motionmag.errors import MotionmagError
 
 FORMAT_VERSION = 1
@@ -64,33 +65,16 @@ def write_pair_set(path: str | Path, pairs: Iterable[tuple[np.ndarray, np.ndarra
     return n
 
 
-class PairSet:
-    """Random access to a pair file: ``pairs[i] -> (frame_a, frame_b)`` RGB uint8 arrays.
+class PairSet(LazyH5):
+    """Random access to a pair file: ``pairs[i] -> (frame_a, frame_b)`` RGB uint8 arrays
+    (the HDF5 handle opens lazily in each process, so the object can go to DataLoader workers)."""
 
-    The HDF5 handle opens lazily in each process, so the object can go to DataLoader workers.
-    """
+    what = "pair file"
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise MotionmagError(f"{self.path}: pair file not found")
-        try:
-            with h5py.File(self.path, "r") as f:
-                if f.attrs.get("encoding") != "png" or "frame_a" not in f or "frame_b" not in f:
-                    raise MotionmagError(f"{self.path}: not a motionmag pair file (frame_a, frame_b, encoding=png)")
-                self._len = len(f["frame_a"])
-        except OSError as err:
-            raise MotionmagError(f"{self.path}: not a readable HDF5 file ({err})") from None
-        self._file = None
-        self._pid = None
-
-    def __len__(self) -> int:
-        return self._len
-
-    def _handle(self) -> h5py.File:
-        if self._file is None or self._pid != os.getpid():  # h5py handles do not survive fork
-            self._file, self._pid = h5py.File(self.path, "r"), os.getpid()
-        return self._file
+    def _check(self, f: h5py.File) -> int:
+        if f.attrs.get("encoding") != "png" or "frame_a" not in f or "frame_b" not in f:
+            raise MotionmagError(f"{self.path}: not a motionmag pair file (frame_a, frame_b, encoding=png)")
+        return len(f["frame_a"])
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         f = self._handle()
@@ -98,9 +82,6 @@ class PairSet:
 
     def source(self, index: int) -> str:
         return self._handle()["source"][index].decode()
-
-    def __getstate__(self):
-        return {**self.__dict__, "_file": None, "_pid": None}
 
 
 def candidate_pairs(n_frames: int, spacing: int) -> list[tuple[int, int]]:

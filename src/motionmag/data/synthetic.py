@@ -25,6 +25,7 @@ from typing import Iterable
 import h5py
 import numpy as np
 
+from motionmag.data.h5 import LazyH5
 from motionmag.data.pairs import decode_png, encode_png
 from motionmag.errors import MotionmagError
 
@@ -60,33 +61,16 @@ def write_synthetic_set(path: str | Path, samples: Iterable[tuple[dict[str, np.n
     return n
 
 
-class SyntheticSet:
-    """Random access: ``samples[i] -> ((4, H, W, 3) uint8 frames in FRAMES order, alpha)``.
+class SyntheticSet(LazyH5):
+    """Random access: ``samples[i] -> ((4, H, W, 3) uint8 frames in FRAMES order, alpha)``
+    (the HDF5 handle opens lazily in each process, so the object can go to DataLoader workers)."""
 
-    The HDF5 handle opens lazily in each process, so the object can go to DataLoader workers.
-    """
+    what = "synthetic sample file"
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise MotionmagError(f"{self.path}: synthetic sample file not found")
-        try:
-            with h5py.File(self.path, "r") as f:
-                if f.attrs.get("kind") != "oh-synthetic" or any(name not in f for name in (*FRAMES, "alpha")):
-                    raise MotionmagError(f"{self.path}: not a synthetic sample file (kind oh-synthetic: {', '.join(FRAMES)}, alpha)")
-                self._len = len(f["alpha"])
-        except OSError as err:
-            raise MotionmagError(f"{self.path}: not a readable HDF5 file ({err})") from None
-        self._file = None
-        self._pid = None
-
-    def __len__(self) -> int:
-        return self._len
-
-    def _handle(self) -> h5py.File:
-        if self._file is None or self._pid != os.getpid():  # h5py handles do not survive fork
-            self._file, self._pid = h5py.File(self.path, "r"), os.getpid()
-        return self._file
+    def _check(self, f: h5py.File) -> int:
+        if f.attrs.get("kind") != "oh-synthetic" or any(name not in f for name in (*FRAMES, "alpha")):
+            raise MotionmagError(f"{self.path}: not a synthetic sample file (kind oh-synthetic: {', '.join(FRAMES)}, alpha)")
+        return len(f["alpha"])
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, float]:
         f = self._handle()
@@ -95,6 +79,3 @@ class SyntheticSet:
 
     def meta(self, index: int) -> dict:
         return json.loads(self._handle()["meta"][index])
-
-    def __getstate__(self):
-        return {**self.__dict__, "_file": None, "_pid": None}

@@ -18,7 +18,7 @@ from motionmag.data.pairs import PairSet
 from motionmag.errors import MotionmagError
 from motionmag.models.flowmag import FlowMagGenerator, GeneratorConfig
 from motionmag.train.losses import FlowMagLoss
-from motionmag.train.trainer import SampleSource, TrainingTask, TrainSettings, alpha_log_uniform, derive_seed, train
+from motionmag.train.trainer import SampleSource, TrainingTask, TrainSettings, result_config, alpha_log_uniform, derive_seed, train
 
 SCHEMA = Path(__file__).with_name("flowmag.schema.yaml")
 VAL_ALPHAS = (2.0, 4.0, 8.0, 16.0)  # validation cycles through these: comparable across runs
@@ -79,12 +79,7 @@ class FlowMagTask(TrainingTask):
             raise MotionmagError(f"{pairs}: too few pairs to train on ({len(self.pairs)})")
 
     def config(self) -> dict:
-        """The training config minus what does not change a step: its length, logging, workers."""
-        config = copy.deepcopy(self._config)
-        config.pop("log", None)
-        config["train"].pop("steps", None)
-        config["data"].pop("num_workers", None)
-        return config
+        return result_config(self._config)
 
     def to(self, device) -> None:
         self.loss_fn.to(device)

@@ -22,7 +22,7 @@ from motionmag.data.synthetic import SyntheticSet
 from motionmag.errors import MotionmagError
 from motionmag.models.oh2018 import OhMagNet
 from motionmag.train.losses import OhLoss, shot_noise
-from motionmag.train.trainer import SampleSource, TrainingTask, TrainSettings, derive_seed, train
+from motionmag.train.trainer import SampleSource, TrainingTask, TrainSettings, result_config, derive_seed, train
 
 SCHEMA = Path(__file__).with_name("oh2018.schema.yaml")
 
@@ -91,12 +91,10 @@ class OhTask(TrainingTask):
             raise MotionmagError(f"{data}: too few samples to train on ({len(self.samples)})")
 
     def config(self) -> dict:
-        """The training config minus what does not change a step: its length, logging, workers."""
-        config = copy.deepcopy(self._config)
-        config.pop("log", None)
-        config["train"].pop("steps", None)
-        config["data"].pop("num_workers", None)
-        config["data"]["samples"] = len(self.samples)  # another data file: start afresh
+        """The training config minus what does not change a step, plus the data's size (another
+        data file: start afresh)."""
+        config = result_config(self._config)
+        config["data"]["samples"] = len(self.samples)
         return config
 
     def source(self) -> SampleSource:

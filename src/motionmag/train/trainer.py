@@ -14,6 +14,7 @@ that was never interrupted (on the CPU, where kernels are deterministic; tested)
 
 from __future__ import annotations
 
+import copy
 import csv
 import math
 import signal
@@ -103,6 +104,17 @@ class TrainingTask(ABC):
 
     def to(self, device: torch.device) -> None:
         """Move task-owned modules (a frozen flow network, say) to the device."""
+
+
+def result_config(config: dict) -> dict:
+    """A training config minus what does not change a step's result: its length (train.steps),
+    logging (log) and loader workers (data.num_workers). What :meth:`TrainingTask.config` returns
+    for configs laid out as ours are."""
+    config = copy.deepcopy(config)
+    config.pop("log", None)
+    config.get("train", {}).pop("steps", None)
+    config.get("data", {}).pop("num_workers", None)
+    return config
 
 
 class SampleStream(Dataset):
