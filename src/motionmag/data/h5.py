@@ -7,9 +7,12 @@ DataLoader workers, and each opens its own handle on first use.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import h5py
+import numpy as np
 
 from motionmag.errors import MotionmagError
 
@@ -45,3 +48,22 @@ class LazyH5:
 
     def __getstate__(self):
         return {**self.__dict__, "_file": None, "_pid": None}
+
+
+@contextmanager
+def atomic_h5(path: str | Path) -> Iterator[h5py.File]:
+    """An HDF5 file written under a temporary name and renamed over ``path`` only once the block
+    completes: an interrupted or failed write never leaves a file that looks finished."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with h5py.File(tmp, "w") as f:
+            yield f
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def growing_vlen(f: h5py.File, name: str) -> h5py.Dataset:
+    """An empty, resizable dataset of variable-length byte strings (encoded frames)."""
+    return f.create_dataset(name, (0,), dtype=h5py.vlen_dtype(np.uint8), maxshape=(None,), chunks=(64,))

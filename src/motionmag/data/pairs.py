@@ -12,7 +12,6 @@ costs far less than a training step; the real-dataset stage writes the same layo
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -20,7 +19,7 @@ import cv2
 import h5py
 import numpy as np
 
-from motionmag.data.h5 import LazyH5
+from motionmag.data.h5 import LazyH5, atomic_h5, growing_vlen
 from motionmag.errors import MotionmagError
 
 FORMAT_VERSION = 1
@@ -42,26 +41,18 @@ def decode_png(data: np.ndarray) -> np.ndarray:
 
 def write_pair_set(path: str | Path, pairs: Iterable[tuple[np.ndarray, np.ndarray, str]]) -> int:
     """Write (frame_a, frame_b, source) triples, RGB uint8 (H, W, 3), atomically; return the count."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with h5py.File(tmp, "w") as f:
-            vlen = h5py.vlen_dtype(np.uint8)
-            a = f.create_dataset("frame_a", (0,), dtype=vlen, maxshape=(None,), chunks=(64,))
-            b = f.create_dataset("frame_b", (0,), dtype=vlen, maxshape=(None,), chunks=(64,))
-            s = f.create_dataset("source", (0,), dtype=h5py.string_dtype(), maxshape=(None,), chunks=(64,))
-            f.attrs.update(encoding="png", version=FORMAT_VERSION)
-            n = 0
-            for frame_a, frame_b, source in pairs:
-                for ds in (a, b, s):
-                    ds.resize((n + 1,))
-                a[n], b[n], s[n] = encode_png(frame_a), encode_png(frame_b), source
-                n += 1
+    n = 0
+    with atomic_h5(path) as f:
+        a, b = growing_vlen(f, "frame_a"), growing_vlen(f, "frame_b")
+        s = f.create_dataset("source", (0,), dtype=h5py.string_dtype(), maxshape=(None,), chunks=(64,))
+        f.attrs.update(encoding="png", version=FORMAT_VERSION)
+        for frame_a, frame_b, source in pairs:
+            for ds in (a, b, s):
+                ds.resize((n + 1,))
+            a[n], b[n], s[n] = encode_png(frame_a), encode_png(frame_b), source
+            n += 1
         if n == 0:
             raise MotionmagError(f"{path}: no pairs to write")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return n
 
 

@@ -18,14 +18,13 @@ Layout of a sample file (one file, or one shard of a larger set, read by many Da
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Iterable
 
 import h5py
 import numpy as np
 
-from motionmag.data.h5 import LazyH5
+from motionmag.data.h5 import LazyH5, atomic_h5, growing_vlen
 from motionmag.data.pairs import decode_png, encode_png
 from motionmag.errors import MotionmagError
 
@@ -35,29 +34,22 @@ FORMAT_VERSION = 1
 
 def write_synthetic_set(path: str | Path, samples: Iterable[tuple[dict[str, np.ndarray], float, dict]]) -> int:
     """Write (frames by name, alpha, meta) samples atomically; frames RGB uint8 (H, W, 3). Returns the count."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with h5py.File(tmp, "w") as f:
-            vlen = h5py.vlen_dtype(np.uint8)
-            data = {name: f.create_dataset(name, (0,), dtype=vlen, maxshape=(None,), chunks=(64,)) for name in FRAMES}
-            data["alpha"] = f.create_dataset("alpha", (0,), dtype=np.float32, maxshape=(None,), chunks=(1024,))
-            data["meta"] = f.create_dataset("meta", (0,), dtype=h5py.string_dtype(), maxshape=(None,), chunks=(64,))
-            f.attrs.update(kind="oh-synthetic", encoding="png", version=FORMAT_VERSION)
-            n = 0
-            for frames, alpha, meta in samples:
-                for ds in data.values():
-                    ds.resize((n + 1,))
-                for name in FRAMES:
-                    data[name][n] = encode_png(frames[name])
-                data["alpha"][n] = alpha
-                data["meta"][n] = json.dumps(meta)
-                n += 1
+    n = 0
+    with atomic_h5(path) as f:
+        data = {name: growing_vlen(f, name) for name in FRAMES}
+        data["alpha"] = f.create_dataset("alpha", (0,), dtype=np.float32, maxshape=(None,), chunks=(1024,))
+        data["meta"] = f.create_dataset("meta", (0,), dtype=h5py.string_dtype(), maxshape=(None,), chunks=(64,))
+        f.attrs.update(kind="oh-synthetic", encoding="png", version=FORMAT_VERSION)
+        for frames, alpha, meta in samples:
+            for ds in data.values():
+                ds.resize((n + 1,))
+            for name in FRAMES:
+                data[name][n] = encode_png(frames[name])
+            data["alpha"][n] = alpha
+            data["meta"][n] = json.dumps(meta)
+            n += 1
         if n == 0:
             raise MotionmagError(f"{path}: no samples to write")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return n
 
 
