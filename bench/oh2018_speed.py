@@ -1,7 +1,7 @@
 """Oh et al. 2018 inference: speed, and the memory of temporal FIR filtering.
 
     python bench/oh2018_speed.py speed  [--repeats 5] [--frames 8]
-    python bench/oh2018_speed.py memory --way ours|original [--frames 300] [--taps 31]
+    python bench/oh2018_speed.py memory --way ours|original [--frames 300] [--taps 31] [--batch 4]
 
 speed (random weights, the official 918,928-parameter network, 2 threads, inference_mode):
   pair_384   seconds for one 384x384 pair through the whole network (two encoder passes, the
@@ -86,17 +86,17 @@ def speed(args) -> None:
                           frame_960_s=statistics.median(per_frame), frame_960_runs=per_frame, frames=len(frames))))
 
 
-def memory_ours(checkpoint: Path, n: int, taps: int) -> int:
+def memory_ours(checkpoint: Path, n: int, taps: int, batch: int = 4) -> int:
     from motionmag.methods.oh2018 import Oh2018Magnifier
 
-    magnifier = Oh2018Magnifier(checkpoint, mode="temporal", filter="fir", band=BAND, fps=FPS, taps=taps, batch_size=4)
+    magnifier = Oh2018Magnifier(checkpoint, mode="temporal", filter="fir", band=BAND, fps=FPS, taps=taps, batch_size=batch)
     count = 0
     for _ in magnifier.magnify(frames_960(n), 10.0):
         count += 1
     return count
 
 
-def memory_original(checkpoint: Path, n: int, taps: int) -> int:
+def memory_original(checkpoint: Path, n: int, taps: int, batch: int = 1) -> int:
     """run_temporal's fir path: keep every shape map, filter the whole clip by FFT, then decode."""
     from motionmag.methods.oh2018 import load_oh2018
 
@@ -122,15 +122,15 @@ def memory(args) -> None:
         torch.set_num_threads(2)
         run = memory_ours if args.way == "ours" else memory_original
         t0 = time.perf_counter()
-        count = run(Path(args.child), args.frames, args.taps)
+        count = run(Path(args.child), args.frames, args.taps, args.batch)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(dict(bench="oh2018_fir_memory", way=args.way, frames=count, taps=args.taps, size=f"{W}x{H}",
+        print(json.dumps(dict(bench="oh2018_fir_memory", way=args.way, frames=count, taps=args.taps, batch=args.batch, size=f"{W}x{H}",
                               peak_rss_mb=round(peak_mb), seconds=round(time.perf_counter() - t0, 1))))
         return
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = make_checkpoint(Path(tmp))
         subprocess.run([sys.executable, __file__, "memory", "--way", args.way, "--frames", str(args.frames),
-                        "--taps", str(args.taps), "--child", str(checkpoint)], check=True)
+                        "--taps", str(args.taps), "--batch", str(args.batch), "--child", str(checkpoint)], check=True)
 
 
 def main() -> None:
@@ -144,6 +144,7 @@ def main() -> None:
     m.add_argument("--way", choices=["ours", "original"], required=True)
     m.add_argument("--frames", type=int, default=300)
     m.add_argument("--taps", type=int, default=31)
+    m.add_argument("--batch", type=int, default=4, help="ours: frames per forward pass")
     m.add_argument("--child", help=argparse.SUPPRESS)
     m.set_defaults(run=memory)
     args = parser.parse_args()

@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     magnify.add_argument("--feather", type=float, default=0.0, metavar="PX", help="soften the mask outwards over PX pixels")
     magnify.add_argument("--fps", type=float, help="frame rate of a frame folder (default 30); video files keep their own")
     magnify.add_argument("--checkpoint", type=Path, help="flowmag, oh2018: the trained model (default: the demo's, results/train/METHOD/demo/model.pt, when present)")
-    magnify.add_argument("--batch-size", type=int, metavar="N", help="flowmag, oh2018: frames per forward pass (default: 4)")
+    magnify.add_argument("--batch-size", type=int, metavar="N", help="flowmag, oh2018: frames per forward pass (default: 4; oh2018 on the CPU: 1)")
     magnify.add_argument("--tta-steps", type=int, metavar="N", help="flowmag: test-time adaptation steps on this video first (default: 0, off)")
     magnify.add_argument("--tta-batch", type=int, metavar="N", help="flowmag: pairs per adaptation step (default: 8)")
     magnify.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="a method setting, e.g. lambda_c=16 (linear), orientations=4 or sigma=0 (phase)")
@@ -205,10 +205,11 @@ def _method_settings(args: argparse.Namespace, fps: float) -> dict:
         checkpoint = args.checkpoint or DEMO_CHECKPOINTS[args.method]
         if args.checkpoint is None and not checkpoint.exists():
             raise MotionmagError(f"{args.method} needs --checkpoint MODEL.pt (train one: motionmag train {args.method} --help)")
-        batch_size = 4 if args.batch_size is None else args.batch_size
-        if batch_size < 1:
-            raise MotionmagError(f"--batch-size must be at least 1, got {batch_size}")
-        settings.update(checkpoint=checkpoint, batch_size=batch_size)
+        settings["checkpoint"] = checkpoint
+        if args.batch_size is not None:
+            if args.batch_size < 1:
+                raise MotionmagError(f"--batch-size must be at least 1, got {args.batch_size}")
+            settings["batch_size"] = args.batch_size
     if args.method == "flowmag":
         if args.band or args.mode in ("temporal", "dynamic"):
             raise MotionmagError("flowmag magnifies against frame 0 only: --band and --mode temporal/dynamic do not apply")

@@ -63,16 +63,18 @@ class Oh2018Magnifier(Magnifier):
     mode: static, dynamic or temporal; filter, band, fps, taps, order: the temporal filter
     (see :func:`motionmag.methods.filters.make_filter`). reference: the shape the magnified band
     is added to in temporal mode, ``frame`` (each frame's own) or ``first``.
-    batch_size: frames per forward pass. amp: bf16 on CUDA.
+    batch_size: frames per forward pass (default 4 on CUDA, 1 on the CPU). amp: bf16 on CUDA.
     """
 
     name = "oh2018"
 
     def __init__(self, checkpoint: str | Path, mode: str = "static", filter: str = "iir",
                  band: Sequence[float] | None = None, fps: float | None = None, taps: int | None = None, order: int = 1,
-                 reference: str = "frame", batch_size: int = 4, amp: bool = True, composite: bool = True,
+                 reference: str = "frame", batch_size: int | None = None, amp: bool = True, composite: bool = True,
                  device: str | torch.device = "cpu"):
         super().__init__(device)
+        if batch_size is None:  # on the CPU batches are no faster and double the peak memory
+            batch_size = 4 if self.device.type == "cuda" else 1
         if mode not in MODES:
             raise MotionmagError(f"oh2018 has modes {', '.join(MODES)}, not {mode!r}")
         if reference not in ("frame", "first"):
