@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     magnify.add_argument("--batch-size", type=int, metavar="N", help="flowmag, oh2018: frames per forward pass (default: 4; oh2018 on the CPU: 1)")
     magnify.add_argument("--tta-steps", type=int, metavar="N", help="flowmag: test-time adaptation steps on this video first (default: 0, off)")
     magnify.add_argument("--tta-batch", type=int, metavar="N", help="flowmag: pairs per adaptation step (default: 8)")
-    magnify.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="a method setting, e.g. lambda_c=16 (linear), orientations=4 or sigma=0 (phase)")
+    magnify.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="a method setting, e.g. lambda_c=16 (linear), orientations=4 or sigma=0 (phase), taps=61 or reference=first (oh2018)")
     magnify.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     magnify.add_argument("--backend", default="av", choices=["av", "cv2", "decord"], help="video decoder (default: av)")
     magnify.add_argument("--crf", type=int, default=18, help="H.264 quality, lower is better (default: 18)")
