@@ -116,17 +116,15 @@ class OhTask(TrainingTask):
     def validate(self, model, device) -> dict[str, float]:
         """The loss terms on the held-out samples, without noise, centre-cropped."""
         model.eval()
-        source = SyntheticSource(self.samples, self.val_indices, self._config["data"]["crop"])
+        crop = self._config["data"]["crop"]
         totals = dict.fromkeys(self.metric_names, 0.0)
-        for i in range(len(source)):
-            frames, alpha = self.samples[self.val_indices[i]]
-            h, w = frames.shape[1:3]
-            crop = source.crop
-            y, x = (h - crop) // 2, (w - crop) // 2
+        for index in self.val_indices:
+            frames, alpha = self.samples[index]
+            y, x = (frames.shape[1] - crop) // 2, (frames.shape[2] - crop) // 2
             batch = sample_tensor(np.ascontiguousarray(frames[:, y : y + crop, x : x + crop]))[None].to(device)
             metrics = self._metrics(model, batch, torch.tensor([alpha], device=device))
             for name in self.metric_names:
-                totals[name] += float(metrics[name]) / len(source)
+                totals[name] += float(metrics[name]) / len(self.val_indices)
         model.train()
         return totals
 
