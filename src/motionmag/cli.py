@@ -48,7 +48,7 @@ TRAIN_EXAMPLES = """\
 examples:
   motionmag train flowmag config/flowmag/demo.yaml --pairs results/pairs/demo.h5 -o runs/demo
   motionmag train flowmag config/flowmag/raft.yaml --pairs pairs.h5 -o runs/raft --device cuda
-  motionmag train oh2018 config/oh2018/demo.yaml --data results/synthetic/demo.h5 -o runs/oh-demo
+  motionmag train oh2018 config/oh2018/demo.yaml --data results/synthetic/demo/manifest.json -o runs/oh-demo
   torchrun --standalone --nproc_per_node 4 -m motionmag train flowmag config/flowmag/raft.yaml \\
       --pairs pairs.h5 -o runs/raft --device cuda      # one process per GPU (DDP)
 
@@ -71,6 +71,29 @@ examples:
 
 gmflow-* and pwcnet need the optional zoo: pip install 'motionmag[zoo]'.
 """
+
+SYNTH_EXAMPLES = """\
+examples:
+  motionmag synth preview -o sheet.png                          # 6 demo samples at 384x384
+  motionmag synth preview --recipe config/synthetic/demo.yaml --count 12 -o sheet.png
+  motionmag synth preview results/synthetic/demo/manifest.json --start 100 -o sheet.png
+  motionmag synth index --source coco-voc --coco coco/train2017 --voc VOCdevkit/VOC2012 -o sources.json
+  motionmag synth generate config/synthetic/oh2018.yaml --index sources.json --samples 100000 \\
+      --shard-size 1000 --shard 7 -o shard-7.h5                  # one of 100 shards, any machine
+  motionmag synth generate config/synthetic/oh2018.yaml --sweep subpixel --samples 1000 -o subpixel.h5
+
+Samples are Oh et al.'s four frames: A, B (= C with each layer's colours perturbed), C (every
+layer moved by its own d) and amplified (moved by alpha d, perturbed like B). Sample i depends
+only on (recipe, source index, seed, i), so shards can be made anywhere, in any order. Sweeps
+are the paper's evaluation sets: subpixel (motion 0.04-1 px, magnified motion 10 px) and noise
+(motion 0.05 px, alpha 200, photon noise factor 0.01-100); --samples is then scenes per level.
+The workflow (rules synth_index, synth_shard, synth_manifest) does all this from config.yaml.
+"""
+
+SWEEP_DEFAULTS = {
+    "subpixel": dict(kind="subpixel", levels=[0.04, 1.0, 15], magnified=10.0),
+    "noise": dict(kind="noise", levels=[0.01, 100.0, 21], magnified=10.0, motion=0.05),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -130,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("model", choices=["flowmag", "oh2018"], help="which model")
     train.add_argument("config", type=Path, help="training config, e.g. config/flowmag/demo.yaml or config/oh2018/demo.yaml")
     train.add_argument("--pairs", type=Path, help="flowmag: the frame-pair file (HDF5) to train on")
-    train.add_argument("--data", type=Path, help="oh2018: the synthetic sample file (HDF5) to train on")
+    train.add_argument("--data", type=Path, help="oh2018: the synthetic set to train on (manifest.json, or one .h5 sample file)")
     train.add_argument("-o", "--output", type=Path, required=True, help="run folder (model.pt, log.csv, loss.png, state/)")
     train.add_argument("--steps", type=int, help="override train.steps")
     train.add_argument("--device", default="auto", help="cpu, cuda (default: cuda when available)")
@@ -175,6 +198,56 @@ def build_parser() -> argparse.ArgumentParser:
     flow_run.add_argument("--save-flow", type=Path, metavar="FILE.npy", help="also save the raw (H, W, 2) float32 flow, x then y, in pixels")
     flow_run.add_argument("--device", default="auto", help="cpu, cuda, ... (default: cuda when available)")
     flow_run.set_defaults(run=run_flow_run)
+
+    synth = commands.add_parser(
+        "synth",
+        help="Oh et al.-style synthetic sets: preview samples, index sources, generate shards",
+        description="The synthetic training and evaluation sets of Oh et al. 2018, rebuilt from the paper's recipe.",
+        epilog=SYNTH_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    synth_commands = synth.add_subparsers(dest="synth_command", required=True, parser_class=_Parser)
+
+    def source_options(p):
+        p.add_argument("--source", choices=["demo", "coco-voc"], default="demo", help="where images come from (default: demo, bundled with scikit-image)")
+        p.add_argument("--coco", type=Path, help="coco-voc: the COCO train2017 image folder")
+        p.add_argument("--voc", type=Path, help="coco-voc: the VOC2012 folder (JPEGImages, SegmentationObject, ImageSets)")
+        p.add_argument("--index", type=Path, help="a source index from `synth index` (instead of --source)")
+
+    preview = synth_commands.add_parser(
+        "preview", help="write a contact sheet PNG of samples (A | B | C | amplified)",
+        description="Write a contact sheet of samples, from a set (a manifest or a shard) or made on the fly from a recipe.",
+    )
+    preview.add_argument("set", nargs="?", type=Path, help="manifest.json or a shard .h5 (default: make samples from --recipe)")
+    preview.add_argument("-o", "--output", type=Path, default=Path("synth_preview.png"), help="PNG to write (default: synth_preview.png)")
+    preview.add_argument("--recipe", type=Path, help="recipe when no set is given (default: the paper's, as config/synthetic/oh2018.yaml)")
+    source_options(preview)
+    preview.add_argument("--sweep", choices=list(SWEEP_DEFAULTS), help="preview a sweep's scenes instead of training samples")
+    preview.add_argument("--count", type=int, default=6, help="samples on the sheet (default: 6)")
+    preview.add_argument("--start", type=int, default=0, help="first sample index (default: 0)")
+    preview.add_argument("--seed", type=int, default=0, help="seed when making samples (default: 0)")
+    preview.set_defaults(run=run_synth_preview)
+
+    index = synth_commands.add_parser("index", help="list a source's backgrounds and objects into an index (JSON)",
+                                      description="Scan a source once (for coco-voc: every VOC instance mask) and write the index that generation reads.")
+    source_options(index)
+    index.add_argument("-o", "--output", type=Path, required=True, help="index JSON to write")
+    index.set_defaults(run=run_synth_index)
+
+    generate = synth_commands.add_parser("generate", help="generate one shard of a set into HDF5",
+                                         description="Generate shard K of a set (samples K*S ... K*S+S-1) into an HDF5 sample file.",
+                                         epilog=SYNTH_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    generate.add_argument("recipe", type=Path, help="recipe YAML, e.g. config/synthetic/oh2018.yaml")
+    generate.add_argument("-o", "--output", type=Path, required=True, help="shard .h5 to write")
+    source_options(generate)
+    generate.add_argument("--samples", type=int, default=100, help="samples in the whole set (sweeps: scenes per level; default: 100)")
+    generate.add_argument("--shard-size", type=int, help="samples per shard (default: all in one)")
+    generate.add_argument("--shard", type=int, default=0, help="which shard (default: 0)")
+    generate.add_argument("--seed", type=int, default=0, help="set seed (default: 0)")
+    generate.add_argument("--sweep", choices=list(SWEEP_DEFAULTS), help="an evaluation sweep with the paper's levels instead of training samples")
+    generate.add_argument("--threads", type=int, default=1, help="OpenCV threads (default: 1; run shards in parallel instead)")
+    generate.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    generate.set_defaults(run=run_synth_generate)
     return parser
 
 
@@ -385,6 +458,71 @@ def run_flow_run(args: argparse.Namespace) -> None:
     write_image(args.output, flow_to_image(flow).permute(1, 2, 0).numpy())
     magnitude = flow.norm(dim=0)
     print(f"wrote {args.output}: {args.model}, mean |flow| {magnitude.mean():.3f} px, max {magnitude.max():.3f} px", file=sys.stderr)
+
+
+def _source_index(args: argparse.Namespace):
+    from motionmag.synth.sources import build_index
+
+    if args.index is not None:
+        return args.index
+    if args.source == "demo" and (args.coco or args.voc):
+        raise MotionmagError("--coco and --voc go with --source coco-voc")
+    return build_index(args.source, args.coco, args.voc)
+
+
+def _check_output(path: Path, suffixes: tuple[str, ...]) -> None:
+    if path.suffix.lower() not in suffixes:
+        raise MotionmagError(f"{path}: the output must be {' or '.join(suffixes)}")
+    if not path.parent.is_dir():
+        raise MotionmagError(f"{path}: the output folder {path.parent} does not exist")
+
+
+def run_synth_preview(args: argparse.Namespace) -> None:
+    from motionmag.io.images import write_image
+    from motionmag.synth.generate import Generator
+    from motionmag.synth.preview import contact_sheet, samples_from_set
+
+    _check_output(args.output, (".png",))
+    if args.count < 1 or args.start < 0:
+        raise MotionmagError("--count is at least 1 and --start at least 0")
+    if args.set is not None:
+        if args.sweep:
+            raise MotionmagError("--sweep makes samples from --recipe; a set is previewed as it is")
+        chosen = samples_from_set(args.set, args.start, args.count)
+    else:
+        generator = Generator(args.recipe or {"name": "oh2018"}, _source_index(args), args.seed)
+        if args.sweep:
+            sweep = SWEEP_DEFAULTS[args.sweep]
+            levels = sweep["levels"][2]
+            chosen = [generator.sweep_sample(args.start, sweep, k) for k in range(0, levels, max(1, levels // args.count))][: args.count]
+        else:
+            chosen = [generator.sample(i) for i in range(args.start, args.start + args.count)]
+    write_image(args.output, contact_sheet(chosen))
+    print(f"wrote {args.output}: {len(chosen)} samples", file=sys.stderr)
+
+
+def run_synth_index(args: argparse.Namespace) -> None:
+    from motionmag.synth.sources import build_index, write_index
+
+    _check_output(args.output, (".json",))
+    index = build_index(args.source, args.coco, args.voc)
+    write_index(index, args.output)
+    objects = index["objects"] if args.source == "demo" else len(index["instances"])
+    print(f"wrote {args.output}: {len(index['backgrounds'])} backgrounds, {objects} objects", file=sys.stderr)
+
+
+def run_synth_generate(args: argparse.Namespace) -> None:
+    from motionmag.synth.generate import set_settings, write_shard
+
+    _check_output(args.output, (".h5",))
+    if args.samples < 1 or (args.shard_size is not None and args.shard_size < 1) or args.threads < 1:
+        raise MotionmagError("--samples, --shard-size and --threads are at least 1")
+    settings = dict(recipe=args.recipe, samples=args.samples, shard_size=args.shard_size or args.samples, seed=args.seed)
+    if args.sweep:
+        settings["sweep"] = SWEEP_DEFAULTS[args.sweep]
+    settings = set_settings(settings, "(command line)")
+    count = write_shard(args.output, settings, _source_index(args), args.shard, progress=not args.quiet, threads=args.threads)
+    print(f"wrote {args.output}: {count} samples", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -79,7 +79,11 @@ METRICS = [
 
 
 PAIR_SETS = config["pairs"]
-SYNTH_SETS = config["synthetic"]
+# the schema's defaults do not reach into named entries: fill them here
+SYNTH_SETS = {
+    name: {"source": {"kind": "demo"}, "shard_size": 1000, "seed": 0, **settings}
+    for name, settings in config["synthetic"].items()
+}
 # learned model -> {variant name: training settings}
 LEARNED = {
     "flowmag": config["training"].get("flowmag", {}),
@@ -100,6 +104,22 @@ def check_method_variants():
 
 
 check_method_variants()
+
+
+def synth_settings(name):
+    """What makes a synthetic set (recipe path, samples, shard size, seed, sweep): a shard's
+    content depends on exactly this and the source index."""
+    return {k: v for k, v in SYNTH_SETS[name].items() if k != "source"}
+
+
+def synth_shards(wildcards):
+    settings = SYNTH_SETS[wildcards.synthset]
+    count = -(-settings["samples"] // settings["shard_size"])
+    return expand(
+        "results/synthetic/{synthset}/shard-{shard}.h5",
+        synthset=wildcards.synthset,
+        shard=range(count),
+    )
 
 
 def one_of(names):
@@ -221,4 +241,5 @@ def final_outputs():
             alpha=ALPHAS,
         ),
         *expand("results/slices/{clip}/x{alpha}.png", clip=list(CLIPS), alpha=ALPHAS),
+        *expand("results/synthetic/{synthset}/preview.png", synthset=list(SYNTH_SETS)),
     ]

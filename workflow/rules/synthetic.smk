@@ -1,21 +1,71 @@
-# Oh-style synthetic training samples (frames A, B, C, amplified) from the offline demo
-# generator (the full COCO + PASCAL VOC generator writes the same layout).
+# Oh-style synthetic sets (frames A, B, C, amplified): training sets and the paper's evaluation
+# sweeps, generated one shard per job (each shard depends only on recipe, source and seed).
 
 
-rule demo_synthetic:
+rule synth_index:
     output:
-        "results/synthetic/{synthset}.h5",
+        "results/synthetic/{synthset}/sources.json",
     log:
-        "logs/demo_synthetic/{synthset}.log",
+        "logs/synth_index/{synthset}.log",
     conda:
         "../../envs/motionmag.yaml"
     resources:
         mem_mb=2000,
         runtime=30,
     params:
-        settings=lambda wildcards: {
-            k: v for k, v in SYNTH_SETS[wildcards.synthset].items() if k != "samples"
-        },
-        samples=lambda wildcards: SYNTH_SETS[wildcards.synthset]["samples"],
+        source=lambda wildcards: SYNTH_SETS[wildcards.synthset]["source"],
     script:
-        "../scripts/demo_synthetic.py"
+        "../scripts/synth_index.py"
+
+
+rule synth_shard:
+    input:
+        index="results/synthetic/{synthset}/sources.json",
+        recipe=lambda wildcards: SYNTH_SETS[wildcards.synthset]["recipe"],
+    output:
+        "results/synthetic/{synthset}/shard-{shard}.h5",
+    log:
+        "logs/synth_shard/{synthset}/{shard}.log",
+    conda:
+        "../../envs/motionmag.yaml"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=90,
+    params:
+        settings=lambda wildcards: synth_settings(wildcards.synthset),
+    script:
+        "../scripts/synth_shard.py"
+
+
+rule synth_manifest:
+    input:
+        synth_shards,
+    output:
+        "results/synthetic/{synthset}/manifest.json",
+    log:
+        "logs/synth_manifest/{synthset}.log",
+    conda:
+        "../../envs/motionmag.yaml"
+    params:
+        settings=lambda wildcards: synth_settings(wildcards.synthset),
+    script:
+        "../scripts/synth_manifest.py"
+
+
+rule synth_preview:
+    input:
+        "results/synthetic/{synthset}/manifest.json",
+    output:
+        report(
+            "results/synthetic/{synthset}/preview.png",
+            caption="../report/synthetic.rst",
+            category="Synthetic data",
+            labels={"set": "{synthset}"},
+        ),
+    log:
+        "logs/synth_preview/{synthset}.log",
+    conda:
+        "../../envs/motionmag.yaml"
+    script:
+        "../scripts/synth_preview.py"

@@ -32,10 +32,10 @@ def encode_png(frame: np.ndarray) -> np.ndarray:
     return data.reshape(-1)
 
 
-def decode_png(data: np.ndarray) -> np.ndarray:
+def decode_frame(data: np.ndarray) -> np.ndarray:
     frame = cv2.imdecode(np.asarray(data, np.uint8), cv2.IMREAD_COLOR)
     if frame is None:
-        raise MotionmagError("a pair file holds an undecodable frame")
+        raise MotionmagError("an undecodable frame (corrupt sample file?)")
     return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
 
@@ -69,7 +69,7 @@ class PairSet(LazyH5):
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         f = self._handle()
-        return decode_png(f["frame_a"][index]), decode_png(f["frame_b"][index])
+        return decode_frame(f["frame_a"][index]), decode_frame(f["frame_b"][index])
 
     def source(self, index: int) -> str:
         return self._handle()["source"][index].decode()

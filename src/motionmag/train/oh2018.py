@@ -1,6 +1,6 @@
 """Training Oh et al. 2018: the task the shared trainer runs (specs/oh2018.md §2).
 
-    motionmag train oh2018 config/oh2018/demo.yaml --data results/synthetic/demo.h5 -o results/train/oh2018/demo
+    motionmag train oh2018 config/oh2018/demo.yaml --data results/synthetic/demo/manifest.json -o results/train/oh2018/demo
     torchrun --standalone --nproc_per_node 4 -m motionmag train oh2018 config/oh2018/paper.yaml --data ... -o ...
 
 A step: shot noise on frames A, B and C (strength U(0, 0.3) per sample), one batched encoder pass

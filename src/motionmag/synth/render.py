@@ -1,0 +1,227 @@
+"""Draw a scene and render its four frames (specs/oh2018.md §3).
+
+A scene is a background layer and 7-15 object layers, each with its own placement (centre,
+zoom, aspect, orientation), translation d (motion_dir, motion_amount) and colour perturbation.
+Frame A is the scene at rest, C with every layer moved by d, the target ("amplified") with every
+layer moved by alpha * d; frame B is C with each layer's colours perturbed (x * mult + add), and
+the target carries the same perturbation. Objects are pasted in order, so they occlude each other
+and the background.
+
+Rendering follows the paper: sources are area-downsampled first (demosaicking), each layer is
+resampled once by bicubic interpolation straight from its source (zoom, rotation and the
+sub-pixel translation in one affine warp) onto a canvas ``render_scale`` times the output size,
+and the canvas is Gaussian pre-filtered and box-downsampled. Frames are quantised with a dither
+(round up with probability equal to the residual). Coordinates are pixel-centred: output pixel
+x covers canvas pixels [r x, r x + r).
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+SUBSETS = ("normal", "blurred_background", "background_only", "static", "static_background")
+FRAMES = ("frame_a", "frame_b", "frame_c", "amplified")
+
+
+def subset_cycle(shares: dict[str, int]) -> list[str]:
+    """Sample i belongs to ``cycle[i % len(cycle)]``: exact shares, interleaved."""
+    counts = {name: int(shares.get(name, 0)) for name in SUBSETS}
+    cycle, left = [], dict(counts)
+    while any(left.values()):  # round-robin so each subset is spread along the set
+        for name in SUBSETS:
+            if left[name]:
+                cycle.append(name)
+                left[name] -= 1
+    if not cycle:
+        raise ValueError("subsets: every share is 0")
+    return cycle
+
+
+def _uniform(rng: np.random.Generator, low_high) -> float:
+    return float(rng.uniform(low_high[0], low_high[1]))
+
+
+def _log_uniform(rng: np.random.Generator, low_high) -> float:
+    return float(math.exp(rng.uniform(math.log(low_high[0]), math.log(low_high[1]))))
+
+
+def draw_alpha(recipe: dict, rng: np.random.Generator) -> float:
+    law = _log_uniform if recipe["alpha"]["law"] == "log-uniform" else _uniform
+    return law(rng, recipe["alpha"]["range"])
+
+
+def _colour(recipe: dict, rng: np.random.Generator) -> dict:
+    return dict(color_add=rng.uniform(-recipe["color_add"], recipe["color_add"], 3).tolist(),
+                color_mult=(1 + rng.uniform(-recipe["color_mult"], recipe["color_mult"], 3)).tolist())
+
+
+def draw_scene(recipe: dict, source, rng: np.random.Generator, subset: str) -> dict:
+    """A scene (JSON-able: it is the sample's metadata) of the given subset."""
+    size = recipe["size"]
+    alpha = draw_alpha(recipe, rng)
+    limit = min(recipe["max_motion"], recipe["max_magnified"] / alpha)
+
+    def motion(moves: bool) -> dict:
+        direction, amount = float(rng.uniform(0, 2 * math.pi)), float(rng.uniform(0, limit))
+        return dict(motion_dir=direction, motion_amount=amount if moves else 0.0)
+
+    # background: kept at source scale unless too small to cover the frame; a random window
+    b = int(rng.integers(source.backgrounds))
+    h, w = _downsampled_shape(source.background(b).shape, recipe["source_downsample"])
+    zoom = max(1.0, size / w, size / h)
+    px, py = _uniform(rng, (size / (2 * zoom), w - size / (2 * zoom))), _uniform(rng, (size / (2 * zoom), h - size / (2 * zoom)))
+    background = dict(
+        fg_idx=None, source_index=b, center=[size / 2 + zoom * (w / 2 - px), size / 2 + zoom * (h / 2 - py)],
+        scaling=zoom, aspect_ratio=1.0, orientation=0.0,
+        **motion(subset not in ("static", "static_background")), **_colour(recipe, rng),
+        blur=_uniform(rng, recipe["background_blur"]) if subset == "blurred_background" else 0.0,
+    )
+    count = int(rng.integers(recipe["objects"][0], recipe["objects"][1] + 1))
+    chosen = rng.choice(source.objects, size=count, replace=count > source.objects)
+    objects = []
+    for j in chosen:
+        objects.append(dict(
+            fg_idx=int(j), center=rng.uniform(0, size, 2).tolist(), scaling=_uniform(rng, recipe["object_scale"]),
+            aspect_ratio=_log_uniform(rng, recipe["aspect_ratio"]), orientation=float(rng.uniform(0, 2 * math.pi)),
+            **motion(subset not in ("static", "background_only")), **_colour(recipe, rng),
+        ))
+    return dict(subset=subset, alpha=alpha, third_frame_motion=1.0, background=background, objects=objects)
+
+
+def _downsampled_shape(shape, factor: float) -> tuple[int, int]:
+    return max(1, round(shape[0] * factor)), max(1, round(shape[1] * factor))
+
+
+def _area_resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if image.shape[:2] == shape:
+        return image
+    return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+
+
+class _Layer:
+    """A layer's source (RGB + coverage, downsampled) and its source -> output affine map at rest."""
+
+    def __init__(self, rgba: np.ndarray, spec: dict, scale: int, background: bool):
+        self.spec, self.background = spec, background
+        zx = spec["scaling"] * math.sqrt(spec["aspect_ratio"])
+        zy = spec["scaling"] / math.sqrt(spec["aspect_ratio"])
+        # minification is done by area averaging first (a bicubic warp would alias)
+        shrink = min(1.0, scale * max(zx, zy))
+        if shrink < 1.0:
+            shape = _downsampled_shape(rgba.shape, shrink)
+            sy, sx = shape[0] / rgba.shape[0], shape[1] / rgba.shape[1]
+            rgba = _area_resize(rgba, shape)
+            zx, zy = zx / sx, zy / sy
+        self.rgba = rgba
+        h, w = rgba.shape[:2]
+        c, s = math.cos(spec["orientation"]), math.sin(spec["orientation"])
+        self.linear = np.array([[c * zx, -s * zy], [s * zx, c * zy]])  # output px per source px
+        self.source_centre = np.array([(w - 1) / 2, (h - 1) / 2])
+        self.motion = spec["motion_amount"] * np.array([math.cos(spec["motion_dir"]), math.sin(spec["motion_dir"])])
+
+    def warp(self, k: float, canvas: int, scale: int):
+        """(y0, x0, rgba patch) on the canvas with the layer moved by k * d, or None if off-canvas."""
+        offset = np.asarray(self.spec["center"]) + k * self.motion - self.linear @ self.source_centre
+        A = scale * self.linear
+        t = scale * (offset + 0.5) - 0.5
+        if self.background:
+            x0 = y0 = 0
+            x1 = y1 = canvas
+            border = cv2.BORDER_REFLECT_101
+        else:
+            h, w = self.rgba.shape[:2]
+            corners = A @ np.array([[-1, w, -1, w], [-1, -1, h, h]], float) + t[:, None]
+            x0, y0 = (max(0, int(math.floor(v)) - 2) for v in corners.min(axis=1))
+            x1, y1 = (min(canvas, int(math.ceil(v)) + 3) for v in corners.max(axis=1))
+            if x0 >= x1 or y0 >= y1:
+                return None
+            border = cv2.BORDER_CONSTANT
+        M = np.concatenate([A, (t - [x0, y0])[:, None]], axis=1)
+        patch = cv2.warpAffine(self.rgba, M, (x1 - x0, y1 - y0), flags=cv2.INTER_CUBIC, borderMode=border, borderValue=0)
+        return y0, x0, patch
+
+
+def _perturb(rgb: np.ndarray, spec: dict) -> np.ndarray:
+    return rgb * np.asarray(spec["color_mult"], np.float32) + np.asarray(spec["color_add"], np.float32) / 255.0
+
+
+def dither(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """[0, 1] float -> uint8, rounding up with probability equal to the residual."""
+    noise = rng.random(image.shape, dtype=np.float32)
+    return np.clip(np.floor(image * 255.0 + noise), 0, 255).astype(np.uint8)
+
+
+class SceneRenderer:
+    """Renders scenes of one recipe from one source."""
+
+    def __init__(self, recipe: dict, source):
+        self.recipe, self.source = recipe, source
+        self.scale = recipe["render_scale"]
+        self.canvas = recipe["size"] * self.scale
+
+    def _layers(self, scene: dict) -> list[_Layer]:
+        f = self.recipe["source_downsample"]
+        rgb = self.source.background(scene["background"]["source_index"])
+        rgb = _area_resize(rgb, _downsampled_shape(rgb.shape, f))
+        rgba = np.dstack([rgb, np.ones(rgb.shape[:2], np.float32)])
+        layers = [_Layer(rgba, scene["background"], self.scale, background=True)]
+        for spec in scene["objects"]:
+            rgb, mask, _ = self.source.object(spec["fg_idx"])
+            shape = _downsampled_shape(rgb.shape, f)
+            layers.append(_Layer(np.dstack([_area_resize(rgb, shape), _area_resize(mask, shape)]), spec, self.scale, background=False))
+        return layers
+
+    def _composite(self, warped: list, layers: list[_Layer], perturbed: bool) -> np.ndarray:
+        y0, x0, patch = warped[0]
+        out = patch[..., :3].copy()
+        if layers[0].spec.get("blur"):
+            out = cv2.GaussianBlur(out, (0, 0), layers[0].spec["blur"] * self.scale, borderType=cv2.BORDER_REFLECT_101)
+        if perturbed:
+            out = _perturb(out, layers[0].spec)
+        for item, layer in zip(warped[1:], layers[1:]):
+            if item is None:
+                continue
+            y0, x0, patch = item
+            rgb = _perturb(patch[..., :3], layer.spec) if perturbed else patch[..., :3]
+            m = np.clip(patch[..., 3:], 0.0, 1.0)
+            region = out[y0 : y0 + patch.shape[0], x0 : x0 + patch.shape[1]]
+            region += m * (rgb - region)
+        return out
+
+    def _downsample(self, canvas: np.ndarray) -> np.ndarray:
+        sigma = self.recipe["prefilter_sigma"] * self.scale
+        if sigma > 0:
+            canvas = cv2.GaussianBlur(canvas, (0, 0), sigma, borderType=cv2.BORDER_REFLECT_101)
+        size = self.recipe["size"]
+        return _area_resize(canvas, (size, size))
+
+    def _labels(self, warped: list) -> np.ndarray:
+        """Which layer is on top at each output pixel (0 = background, i = object i)."""
+        labels = np.zeros((self.canvas, self.canvas), np.int16)
+        for i, item in enumerate(warped[1:], start=1):
+            if item is not None:
+                y0, x0, patch = item
+                region = labels[y0 : y0 + patch.shape[0], x0 : x0 + patch.shape[1]]
+                region[patch[..., 3] > 0.5] = i
+        return labels[self.scale // 2 :: self.scale, self.scale // 2 :: self.scale]
+
+    def render_float(self, scene: dict, with_labels: bool = False):
+        """Frames by name before quantisation (float32 RGB in [0, 1]); with labels, also the
+        top-layer maps of the three geometries (rest, d, alpha * d)."""
+        layers = self._layers(scene)
+        geometry = [[layer.warp(k, self.canvas, self.scale) for layer in layers] for k in (0.0, 1.0, scene["alpha"])]
+        frames = dict(
+            frame_a=self._composite(geometry[0], layers, False),
+            frame_b=self._composite(geometry[1], layers, True),
+            frame_c=self._composite(geometry[1], layers, False),
+            amplified=self._composite(geometry[2], layers, True),
+        )
+        frames = {name: np.clip(self._downsample(frame), 0.0, 1.0) for name, frame in frames.items()}
+        return (frames, [self._labels(g) for g in geometry]) if with_labels else frames
+
+    def render(self, scene: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Frames by name, uint8 RGB, dithered with ``rng``."""
+        return {name: dither(frame, rng) for name, frame in self.render_float(scene).items()}
