@@ -141,12 +141,16 @@ def shard_count(settings: dict) -> int:
     return max(1, math.ceil(settings["samples"] / settings["shard_size"]))
 
 
-def shard_samples(generator: Generator, settings: dict, shard: int) -> Iterator[Sample]:
-    """The samples of shard ``shard`` of a set (training samples, or a sweep's scenes x levels)."""
-    settings = set_settings(settings)
+def check_shard(settings: dict, shard: int) -> None:
     count = shard_count(settings)
     if not 0 <= shard < count:
         raise MotionmagError(f"shard {shard} is out of range: the set has {count} shards (0-{count - 1})")
+
+
+def shard_samples(generator: Generator, settings: dict, shard: int) -> Iterator[Sample]:
+    """The samples of shard ``shard`` of a set (training samples, or a sweep's scenes x levels)."""
+    settings = set_settings(settings)
+    check_shard(settings, shard)
     start = shard * settings["shard_size"]
     indices = range(start, min(settings["samples"], start + settings["shard_size"]))
     sweep = settings.get("sweep")
@@ -171,6 +175,7 @@ def write_shard(path: str | Path, settings: dict, source_index, shard: int, prog
 
     cv2.setNumThreads(threads)
     settings = set_settings(settings)
+    check_shard(settings, shard)
     generator = Generator(settings["recipe"], source_index, settings["seed"])
     samples = tqdm(shard_samples(generator, settings, shard), total=shard_length(settings, shard),
                    desc=f"shard {shard}", unit="sample", disable=not progress)
