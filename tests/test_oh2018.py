@@ -16,8 +16,7 @@ import yaml
 from scipy import signal
 
 from motionmag.data.demo import DemoClip, DemoRenderer
-from motionmag.data.synthetic import FRAMES, SyntheticSet
-from motionmag.data.synthetic_demo import DemoSynthSettings, demo_sample, write_demo_set
+from motionmag.data.synthetic import SyntheticSet
 from motionmag.errors import MotionmagError
 from motionmag.io import open_writer
 from motionmag.methods.filters import make_filter
@@ -51,8 +50,13 @@ def demo_frames(n=6, width=48, height=40, amplitude=0.5) -> list[np.ndarray]:
 
 @pytest.fixture(scope="module")
 def synthetic_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("synthetic") / "tiny.h5"
-    assert write_demo_set(path, dict(size=32, max_motion=1.5, max_magnified=6), 48, progress=False) == 48
+    from motionmag.synth.generate import write_shard
+    from motionmag.synth.sources import build_index
+
+    path = tmp_path_factory.mktemp("synthetic") / "tiny.h5"  # smooth (prefilter 1 px): 200 steps learn it
+    recipe = {"name": "tiny", "size": 32, "objects": [2, 4], "object_scale": [0.15, 0.35], "max_motion": 1.5, "prefilter_sigma": 1.0,
+              "max_magnified": 6, "alpha": {"range": [1, 20], "law": "log-uniform"}}
+    assert write_shard(path, dict(recipe=recipe, samples=48), build_index("demo"), 0) == 48
     return path
 
 
@@ -152,26 +156,7 @@ def test_shot_noise_has_the_specified_strength():
     assert torch.equal(noisy[1], frames[1])
 
 
-# --- the demo synthetic set ---------------------------------------------------------------------
-
-def test_demo_samples_are_deterministic_and_consistent(synthetic_file):
-    settings = DemoSynthSettings(size=32, max_motion=1.5, max_magnified=6)
-    (frames, alpha, meta), (again, _, _) = demo_sample(settings, 5), demo_sample(settings, 5)
-    assert all(np.array_equal(frames[k], again[k]) for k in FRAMES)
-    assert 1.0 <= alpha <= 20.0 and all(layer["motion_amount"] * alpha <= 6 + 1e-9 for layer in meta["layers"])
-    samples = SyntheticSet(synthetic_file)
-    stored, stored_alpha = samples[0]
-    expected, expected_alpha, _ = demo_sample(settings, 0)
-    assert stored.shape == (4, 32, 32, 3) and stored_alpha == pytest.approx(expected_alpha)
-    assert np.array_equal(stored[2], expected["frame_c"])  # PNG: lossless
-    # B is C recoloured: without a colour change they differ by the dither only
-    plain, _, _ = demo_sample(DemoSynthSettings(size=32, color_add=0.0), 3)
-    assert np.abs(plain["frame_b"].astype(int) - plain["frame_c"]).max() <= 1
-    colored, _, _ = demo_sample(DemoSynthSettings(size=32, color_add=10.0), 3)
-    assert np.abs(colored["frame_b"].astype(int) - colored["frame_c"]).mean() > 2
-    with pytest.raises(MotionmagError, match="ranges"):
-        DemoSynthSettings.from_dict({"objects": [4, 2]})
-
+# --- the training data ---------------------------------------------------------------------------
 
 def test_a_file_of_another_kind_is_refused(tmp_path):
     from motionmag.data.pairs import write_pair_set
@@ -193,8 +178,8 @@ def test_short_training_makes_alpha_1_an_identity(trained, untrained):
         return np.mean([np.abs(o.astype(float) - f).mean() for o, f in zip(out, frames)])
 
     trained_error, untrained_error = error(trained), error(untrained)
-    assert trained_error < 8.0, trained_error  # mean absolute error on the 0-255 scale
-    assert trained_error < 0.6 * untrained_error
+    assert trained_error < 10.0, (trained_error, untrained_error)  # mean absolute error on the 0-255 scale
+    assert trained_error < 0.6 * untrained_error, (trained_error, untrained_error)
     log = (trained.parent / "log.csv").read_text().splitlines()
     assert log[0].startswith("step,samples,split,loss,loss_image,loss_texture,loss_shape")
     assert (trained.parent / "loss.png").stat().st_size > 0

@@ -196,8 +196,9 @@ def test_oh2018_is_trained_and_used_by_the_workflow(tmp_path):
     }
     (tmp_path / "oh.yaml").write_text(yaml.safe_dump(training))
     config = copy.deepcopy(TINY)
-    config["synthetic"] = {"tinysynth": {"samples": 6, "size": 16}}
-    config["training"] = {"oh2018": {"tiny": {"config": str(tmp_path / "oh.yaml"), "data": "results/synthetic/tinysynth.h5"}}}
+    (tmp_path / "recipe.yaml").write_text(yaml.safe_dump({"name": "tiny", "size": 16, "objects": [1, 2]}))
+    config["synthetic"] = {"tinysynth": {"recipe": str(tmp_path / "recipe.yaml"), "samples": 6, "shard_size": 3}}
+    config["training"] = {"oh2018": {"tiny": {"config": str(tmp_path / "oh.yaml"), "data": "results/synthetic/tinysynth/manifest.json"}}}
     config["methods"]["oh2018"] = {"variant": "tiny", "mode": "temporal", "filter": "butter", "band": [1, 4], "batch_size": 2}
 
     run = snakemake(tmp_path, "--cores", "2", config=config)
@@ -210,10 +211,21 @@ def test_oh2018_is_trained_and_used_by_the_workflow(tmp_path):
     assert oh[["motion_error", "ssim", "psnr"]].notna().all().all()
     with av.open(str(results / "videos" / "tiny" / "oh2018_x4.mp4")) as container:
         assert container.streams.video[0].frames == 6
+    assert (results / "synthetic" / "tinysynth" / "preview.png").is_file()
+
+    # any shard can be regenerated alone, to the same bytes
+    shard = results / "synthetic" / "tinysynth" / "shard-1.h5"
+    before = shard.read_bytes()
+    shard.unlink()
+    target = str(shard.relative_to(tmp_path))
+    assert planned_jobs(snakemake(tmp_path, "-n", target, config=config)) == {"synth_shard": 1}
+    assert snakemake(tmp_path, "--cores", "2", target, config=config).returncode == 0
+    assert shard.read_bytes() == before
 
     config["synthetic"]["tinysynth"]["seed"] = 1
     jobs = planned_jobs(snakemake(tmp_path, "-n", config=config))
-    assert jobs.get("demo_synthetic") == 1 and jobs.get("train_oh2018") == 1
+    assert jobs.get("synth_shard") == 2 and jobs.get("synth_manifest") == 1 and jobs.get("train_oh2018") == 1
+    assert "synth_index" not in jobs and "train_flowmag" not in jobs
     assert jobs.get("magnify") == 1 and jobs.get("evaluate_cell") == 1 and "render_clip" not in jobs
 
     config["methods"]["oh2018"]["variant"] = "nope"
