@@ -1,6 +1,6 @@
 """Synthetic Oh-style sets: generation speed, storage and DataLoader throughput (BENCHMARKS.md).
 
-    python bench/synth_speed.py generate [--samples 12] [--repeats 3] [--recipe config/synthetic/oh2018.yaml]
+    python bench/synth_speed.py generate [--samples 12] [--repeats 3] [--source demo|coco-voc] [--recipe ...]
     python bench/synth_speed.py storage  [--samples 24]
     python bench/synth_speed.py loader   [--samples 64] [--workers 0 2] [--repeats 3]
 
@@ -29,18 +29,59 @@ import numpy as np
 RELEASED_BYTES_PER_SAMPLE = (22.5 + 23.1 + 22.6 + 22.7) * 1e9 / 100_000  # specs/oh2018.md §3
 
 
+def fake_coco_voc(root: Path) -> dict:
+    """COCO/VOC-shaped folders at the real sizes (640x480 JPEG backgrounds, 500x375 VOC photos with
+    two instance masks each), so that generation pays the real decoding costs."""
+    from PIL import Image
+    from scipy import ndimage
+    from skimage import data as skdata
+
+    from motionmag.synth.sources import DEMO_IMAGES, build_index
+
+    coco, voc = root / "train2017", root / "VOC2012"
+    for sub in (coco, voc / "JPEGImages", voc / "SegmentationObject", voc / "ImageSets/Segmentation"):
+        sub.mkdir(parents=True)
+    names = []
+    rng = np.random.default_rng(0)
+    for i in range(40):
+        photo = getattr(skdata, DEMO_IMAGES[i % len(DEMO_IMAGES)])()
+        photo = np.repeat(photo[..., None], 3, -1) if photo.ndim == 2 else photo[..., :3]
+        cv2.imwrite(str(coco / f"{i:012d}.jpg"), cv2.resize(photo, (640, 480))[..., ::-1])
+        name = f"2008_{i:06d}"
+        names.append(name)
+        cv2.imwrite(str(voc / "JPEGImages" / f"{name}.jpg"), cv2.resize(photo, (500, 375))[..., ::-1])
+        ids = np.zeros((375, 500), np.uint8)
+        for k in (1, 2):
+            cy, cx, ry, rx = rng.integers(80, 300), rng.integers(80, 420), rng.integers(30, 90), rng.integers(30, 90)
+            yy, xx = np.mgrid[:375, :500]
+            ids[((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 < 1] = k
+        ids[ndimage.binary_dilation(ids > 0, iterations=2) & ~ndimage.binary_erosion(ids > 0, iterations=2)] = 255
+        png = Image.fromarray(ids, mode="P")
+        png.putpalette([0, 0, 0, 128, 0, 0, 0, 128, 0] + [0] * (3 * 252) + [224, 224, 192])
+        png.save(voc / "SegmentationObject" / f"{name}.png")
+    (voc / "ImageSets/Segmentation/trainval.txt").write_text("\n".join(names) + "\n")
+    return build_index("coco-voc", coco, voc)
+
+
+def source_index(args, tmp: Path) -> dict:
+    from motionmag.synth.sources import build_index
+
+    return fake_coco_voc(tmp / "sources") if args.source == "coco-voc" else build_index("demo")
+
+
 def settings(recipe: str, samples: int, seed: int = 0) -> dict:
     return dict(recipe=recipe, samples=samples, shard_size=samples, seed=seed)
 
 
 def generate(args) -> dict:
     from motionmag.synth.generate import Generator, write_shard
-    from motionmag.synth.sources import build_index
+    from motionmag.synth.sources import write_index
 
-    index = build_index("demo")
     cv2.setNumThreads(1)
-    Generator(args.recipe, index).sample(0)  # warm the source cache
     with tempfile.TemporaryDirectory() as tmp:
+        index = source_index(args, Path(tmp))
+        write_index(index, Path(tmp) / "index.json")
+        Generator(args.recipe, index).sample(0)  # warm the source cache
         rates, render = [], []
         for r in range(args.repeats):
             start = time.perf_counter()
@@ -52,15 +93,14 @@ def generate(args) -> dict:
             generator.sample(i)
             render.append(time.perf_counter() - t)
         # two shard jobs at once, as on a 2-core node
-        code = ("import sys, time; from motionmag.synth.generate import write_shard; from motionmag.synth.sources import build_index; "
+        code = ("import sys, time; from motionmag.synth.generate import write_shard; "
                 f"t = time.perf_counter(); write_shard(sys.argv[1], dict(recipe={args.recipe!r}, samples={args.samples}, seed=int(sys.argv[2])), "
-                "build_index('demo'), 0); print(time.perf_counter() - t)")
-        start = time.perf_counter()
-        jobs = [subprocess.Popen([sys.executable, "-c", code, str(Path(tmp) / f"p{k}.h5"), str(10 + k)], stdout=subprocess.PIPE) for k in range(2)]
-        for job in jobs:
-            job.wait()
-        parallel = 2 * args.samples / (time.perf_counter() - start)
-    return dict(recipe=args.recipe, samples=args.samples, repeats=args.repeats,
+                f"{str(Path(tmp) / 'index.json')!r}, 0); print(time.perf_counter() - t)")
+        jobs = [subprocess.Popen([sys.executable, "-c", code, str(Path(tmp) / f"p{k}.h5"), str(10 + k)], stdout=subprocess.PIPE, text=True)
+                for k in range(2)]
+        seconds = [float(job.communicate()[0]) for job in jobs]  # each job's own time, without its start-up
+        parallel = 2 * args.samples / max(seconds)
+    return dict(recipe=args.recipe, source=args.source, samples=args.samples, repeats=args.repeats,
                 samples_per_s_one_core=statistics.median(rates), runs=rates,
                 render_only_s_per_sample=statistics.median(render),
                 samples_per_s_two_jobs=parallel, target_per_core=2.0,
@@ -134,6 +174,9 @@ def main() -> None:
         p.add_argument("--samples", type=int, default=default)
         p.add_argument("--recipe", default="config/synthetic/oh2018.yaml")
         p.add_argument("--repeats", type=int, default=3)
+        if name == "generate":
+            p.add_argument("--source", choices=["demo", "coco-voc"], default="demo",
+                           help="coco-voc: folders shaped like COCO and VOC (real image sizes), made for the run")
         if name == "loader":
             p.add_argument("--workers", type=int, nargs="+", default=[0, 2])
     args = parser.parse_args()
