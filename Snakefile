@@ -30,6 +30,7 @@ wildcard_constraints:
     weights_file=one_of([re.escape(f) for f in WEIGHT_FILES.values()]),
     pairset=one_of(list(PAIR_SETS)),
     synthset=one_of(list(SYNTH_SETS)),
+    shard=r"0|[1-9][0-9]*",
     variant=one_of(sorted(set(FLOWMAG_VARIANTS) | set(OH_VARIANTS))),
 
 

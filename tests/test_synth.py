@@ -411,6 +411,10 @@ def test_cli_preview_writes_a_contact_sheet(small_set, tmp_path):
     (["generate", "RECIPE", "--samples", "0"], "at least 1"),
     (["generate", "nope.yaml"], "synthetic recipe not found"),
     (["index", "--source", "coco-voc", "-o", "x.json"], "needs the COCO"),
+    (["generate", "RECIPE", "--seed", "-1"], "expected 0 or more"),
+    (["generate", "RECIPE", "--index", "RECIPE"], "not a synthetic source index"),
+    (["generate", "RECIPE", "--index", "x.json", "--source", "demo"], "give one or the other"),
+    (["preview", "SET", "--recipe", "RECIPE"], "--recipe is for making samples"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(args, message, small_set, tmp_path):
     recipe = tmp_path / "recipe.yaml"

@@ -222,7 +222,11 @@ def test_oh2018_is_trained_and_used_by_the_workflow(tmp_path):
     assert snakemake(tmp_path, "--cores", "2", target, config=config).returncode == 0
     assert shard.read_bytes() == before
 
-    config["synthetic"]["tinysynth"]["seed"] = 1
+    config["synthetic"]["tinysynth"]["samples"] = 7  # growing a set makes one new shard
+    jobs = planned_jobs(snakemake(tmp_path, "-n", config=config))
+    assert jobs.get("synth_shard") == 1 and jobs.get("synth_manifest") == 1
+
+    config["synthetic"]["tinysynth"].update(samples=6, seed=1)
     jobs = planned_jobs(snakemake(tmp_path, "-n", config=config))
     assert jobs.get("synth_shard") == 2 and jobs.get("synth_manifest") == 1 and jobs.get("train_oh2018") == 1
     assert "synth_index" not in jobs and "train_flowmag" not in jobs

@@ -110,6 +110,16 @@ def _key_value(text: str) -> tuple[str, object]:
     return key.strip().replace("-", "_"), yaml.safe_load(value)
 
 
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="motionmag", description="Video motion magnification: FlowMag, Oh et al. 2018, linear and phase-based Eulerian methods.")
     parser.add_argument("--version", action="version", version=f"motionmag {__version__}")
@@ -208,11 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth_commands = synth.add_subparsers(dest="synth_command", required=True, parser_class=_Parser)
 
-    def source_options(p):
-        p.add_argument("--source", choices=["demo", "coco-voc"], default="demo", help="where images come from (default: demo, bundled with scikit-image)")
+    def source_options(p, index=True):
+        p.add_argument("--source", choices=["demo", "coco-voc"], help="where images come from (default: demo, bundled with scikit-image)")
         p.add_argument("--coco", type=Path, help="coco-voc: the COCO train2017 image folder")
         p.add_argument("--voc", type=Path, help="coco-voc: the VOC2012 folder (JPEGImages, SegmentationObject, ImageSets)")
-        p.add_argument("--index", type=Path, help="a source index from `synth index` (instead of --source)")
+        if index:
+            p.add_argument("--index", type=Path, help="a source index from `synth index` (instead of --source)")
 
     preview = synth_commands.add_parser(
         "preview", help="write a contact sheet PNG of samples (A | B | C | amplified)",
@@ -225,12 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--sweep", choices=list(SWEEP_DEFAULTS), help="preview a sweep's scenes instead of training samples")
     preview.add_argument("--count", type=int, default=6, help="samples on the sheet (default: 6)")
     preview.add_argument("--start", type=int, default=0, help="first sample index (default: 0)")
-    preview.add_argument("--seed", type=int, default=0, help="seed when making samples (default: 0)")
+    preview.add_argument("--seed", type=_non_negative, help="seed when making samples (default: 0)")
     preview.set_defaults(run=run_synth_preview)
 
     index = synth_commands.add_parser("index", help="list a source's backgrounds and objects into an index (JSON)",
                                       description="Scan a source once (for coco-voc: every VOC instance mask) and write the index that generation reads.")
-    source_options(index)
+    source_options(index, index=False)
     index.add_argument("-o", "--output", type=Path, required=True, help="index JSON to write")
     index.set_defaults(run=run_synth_index)
 
@@ -243,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--samples", type=int, default=100, help="samples in the whole set (sweeps: scenes per level; default: 100)")
     generate.add_argument("--shard-size", type=int, help="samples per shard (default: all in one)")
     generate.add_argument("--shard", type=int, default=0, help="which shard (default: 0)")
-    generate.add_argument("--seed", type=int, default=0, help="set seed (default: 0)")
+    generate.add_argument("--seed", type=_non_negative, default=0, help="set seed (default: 0)")
     generate.add_argument("--sweep", choices=list(SWEEP_DEFAULTS), help="an evaluation sweep with the paper's levels instead of training samples")
     generate.add_argument("--threads", type=int, default=1, help="OpenCV threads (default: 1; run shards in parallel instead)")
     generate.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -463,11 +474,13 @@ def run_flow_run(args: argparse.Namespace) -> None:
 def _source_index(args: argparse.Namespace):
     from motionmag.synth.sources import build_index
 
-    if args.index is not None:
+    if getattr(args, "index", None) is not None:
+        if args.source or args.coco or args.voc:
+            raise MotionmagError("--index replaces --source, --coco and --voc: give one or the other")
         return args.index
-    if args.source == "demo" and (args.coco or args.voc):
+    if args.source != "coco-voc" and (args.coco or args.voc):
         raise MotionmagError("--coco and --voc go with --source coco-voc")
-    return build_index(args.source, args.coco, args.voc)
+    return build_index(args.source or "demo", args.coco, args.voc)
 
 
 def _check_output(path: Path, suffixes: tuple[str, ...]) -> None:
@@ -478,6 +491,8 @@ def _check_output(path: Path, suffixes: tuple[str, ...]) -> None:
 
 
 def run_synth_preview(args: argparse.Namespace) -> None:
+    import numpy as np
+
     from motionmag.io.images import write_image
     from motionmag.synth.generate import Generator
     from motionmag.synth.preview import contact_sheet, samples_from_set
@@ -486,15 +501,16 @@ def run_synth_preview(args: argparse.Namespace) -> None:
     if args.count < 1 or args.start < 0:
         raise MotionmagError("--count is at least 1 and --start at least 0")
     if args.set is not None:
-        if args.sweep:
-            raise MotionmagError("--sweep makes samples from --recipe; a set is previewed as it is")
+        making = [name for name in ("recipe", "sweep", "seed", "source", "coco", "voc", "index") if getattr(args, name) is not None]
+        if making:
+            raise MotionmagError(f"--{making[0]} is for making samples; a set is previewed as it is")
         chosen = samples_from_set(args.set, args.start, args.count)
     else:
-        generator = Generator(args.recipe or {"name": "oh2018"}, _source_index(args), args.seed)
-        if args.sweep:
+        generator = Generator(args.recipe or {"name": "oh2018"}, _source_index(args), args.seed or 0)
+        if args.sweep:  # the same scene at levels spread over the sweep, lowest to highest
             sweep = SWEEP_DEFAULTS[args.sweep]
-            levels = sweep["levels"][2]
-            chosen = [generator.sweep_sample(args.start, sweep, k) for k in range(0, levels, max(1, levels // args.count))][: args.count]
+            levels = sorted({round(k) for k in np.linspace(0, sweep["levels"][2] - 1, min(args.count, sweep["levels"][2]))})
+            chosen = [generator.sweep_sample(args.start, sweep, k) for k in levels]
         else:
             chosen = [generator.sample(i) for i in range(args.start, args.start + args.count)]
     write_image(args.output, contact_sheet(chosen))
@@ -502,12 +518,12 @@ def run_synth_preview(args: argparse.Namespace) -> None:
 
 
 def run_synth_index(args: argparse.Namespace) -> None:
-    from motionmag.synth.sources import build_index, write_index
+    from motionmag.synth.sources import write_index
 
     _check_output(args.output, (".json",))
-    index = build_index(args.source, args.coco, args.voc)
+    index = _source_index(args)
     write_index(index, args.output)
-    objects = index["objects"] if args.source == "demo" else len(index["instances"])
+    objects = index["objects"] if index["kind"] == "demo" else len(index["instances"])
     print(f"wrote {args.output}: {len(index['backgrounds'])} backgrounds, {objects} objects", file=sys.stderr)
 
 

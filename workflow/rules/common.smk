@@ -9,6 +9,7 @@ from snakemake.logging import logger
 
 from motionmag.config import validate_config
 from motionmag.errors import MotionmagError
+from motionmag.synth.generate import shard_count
 
 try:
     validate_config(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
@@ -107,18 +108,24 @@ check_method_variants()
 
 
 def synth_settings(name):
-    """What makes a synthetic set (recipe path, samples, shard size, seed, sweep): a shard's
-    content depends on exactly this and the source index."""
+    """What makes a synthetic set (recipe path, samples, shard size, seed, sweep) besides its
+    source index."""
     return {k: v for k, v in SYNTH_SETS[name].items() if k != "source"}
 
 
+def synth_shard_settings(wildcards):
+    """A shard's settings, with the set's size cut at the shard's end: growing a set adds
+    shards and reruns only the last one."""
+    settings = synth_settings(wildcards.synthset)
+    end = (int(wildcards.shard) + 1) * settings["shard_size"]
+    return {**settings, "samples": min(settings["samples"], end)}
+
+
 def synth_shards(wildcards):
-    settings = SYNTH_SETS[wildcards.synthset]
-    count = -(-settings["samples"] // settings["shard_size"])
     return expand(
         "results/synthetic/{synthset}/shard-{shard}.h5",
         synthset=wildcards.synthset,
-        shard=range(count),
+        shard=range(shard_count(SYNTH_SETS[wildcards.synthset])),
     )
 
 

@@ -33,14 +33,15 @@ rule synth_shard:
         mem_mb=3000,
         runtime=90,
     params:
-        settings=lambda wildcards: synth_settings(wildcards.synthset),
+        settings=synth_shard_settings,
     script:
         "../scripts/synth_shard.py"
 
 
 rule synth_manifest:
     input:
-        synth_shards,
+        shards=synth_shards,
+        index="results/synthetic/{synthset}/sources.json",
     output:
         "results/synthetic/{synthset}/manifest.json",
     log:
@@ -48,7 +49,7 @@ rule synth_manifest:
     conda:
         "../../envs/motionmag.yaml"
     params:
-        settings=lambda wildcards: synth_settings(wildcards.synthset),
+        settings=lambda wildcards: SYNTH_SETS[wildcards.synthset],
     script:
         "../scripts/synth_manifest.py"
 

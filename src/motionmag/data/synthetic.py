@@ -44,7 +44,7 @@ ENCODINGS = ("webp", "png")
 
 
 def encode_frame(frame: np.ndarray, encoding: str = "webp") -> np.ndarray:
-    """RGB uint8 (H, W, 3) -> lossless bytes. WebP at the fastest effort: about 20 % smaller
+    """RGB uint8 (H, W, 3) -> lossless bytes. WebP at the fastest effort: 15-20 % smaller
     than PNG and faster to encode and decode (BENCHMARKS.md)."""
     if encoding == "png":
         return encode_png(frame)

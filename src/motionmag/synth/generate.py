@@ -83,16 +83,18 @@ class Generator:
         return self.renderer.render(scene, rng), scene["alpha"], self._meta(scene, index)
 
     def sweep_scene(self, index: int, sweep: dict, level: float) -> dict:
-        """Scene ``index`` of a sweep at one level: the same layout at every level; no colour
-        perturbation (frame B = frame C), no blur."""
+        """Scene ``index`` of a sweep at one level: the same layout at every level; the objects
+        move together by the input motion, the background at right angles to them (the paper:
+        "in a different direction"); no colour perturbation (frame B = frame C), no blur."""
         rng = self._rng(index)
         scene = draw_scene(self.recipe, self.source, rng, "normal")
         motion = level if sweep["kind"] == "subpixel" else sweep["motion"]
         scene["alpha"] = sweep["magnified"] / motion
         scene["subset"] = f"sweep-{sweep['kind']}"
+        direction = scene["background"]["motion_dir"]
         for layer in (scene["background"], *scene["objects"]):
-            layer.update(color_add=[0.0] * 3, color_mult=[1.0] * 3, motion_amount=motion)
-        scene["background"]["blur"] = 0.0
+            layer.update(color_add=[0.0] * 3, color_mult=[1.0] * 3, motion_amount=motion, motion_dir=direction)
+        scene["background"].update(blur=0.0, motion_dir=(direction + math.pi / 2) % (2 * math.pi))
         if sweep["kind"] == "noise":  # the paper's noise test keeps the background still
             scene["background"]["motion_amount"] = 0.0
         return scene
@@ -173,12 +175,17 @@ def write_shard(path: str | Path, settings: dict, source_index, shard: int, prog
     """Generate one shard into ``path`` (atomically); returns its sample count."""
     from tqdm import tqdm
 
-    cv2.setNumThreads(threads)
     settings = set_settings(settings)
     check_shard(settings, shard)
     generator = Generator(settings["recipe"], source_index, settings["seed"])
     samples = tqdm(shard_samples(generator, settings, shard), total=shard_length(settings, shard),
                    desc=f"shard {shard}", unit="sample", disable=not progress)
-    attrs = dict(recipe=generator.recipe, seed=generator.seed, shard=shard, shard_size=settings["shard_size"],
-                 sweep=settings.get("sweep"), levels=sweep_levels(settings["sweep"]).tolist() if settings.get("sweep") else None)
-    return write_synthetic_set(path, samples, encoding=generator.recipe["encoding"], attrs=attrs)
+    attrs = dict(recipe=generator.recipe, source=generator.source.kind, seed=generator.seed, shard=shard,
+                 shard_size=settings["shard_size"], sweep=settings.get("sweep"),
+                 levels=sweep_levels(settings["sweep"]).tolist() if settings.get("sweep") else None)
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(threads)
+    try:
+        return write_synthetic_set(path, samples, encoding=generator.recipe["encoding"], attrs=attrs)
+    finally:
+        cv2.setNumThreads(previous)

@@ -23,7 +23,6 @@ import cv2
 import numpy as np
 
 SUBSETS = ("normal", "blurred_background", "background_only", "static", "static_background")
-FRAMES = ("frame_a", "frame_b", "frame_c", "amplified")
 
 
 def subset_cycle(shares: dict[str, int]) -> list[str]:
@@ -68,11 +67,12 @@ def draw_scene(recipe: dict, source, rng: np.random.Generator, subset: str) -> d
         direction, amount = float(rng.uniform(0, 2 * math.pi)), float(rng.uniform(0, limit))
         return dict(motion_dir=direction, motion_amount=amount if moves else 0.0)
 
-    # background: kept at source scale unless too small to cover the frame; a random window
+    # background: a random window of the (downsampled) photo, with room for the largest motion
     b = int(rng.integers(source.backgrounds))
-    h, w = _downsampled_shape(source.background(b).shape, recipe["source_downsample"])
-    zoom = max(1.0, size / w, size / h)
-    px, py = _uniform(rng, (size / (2 * zoom), w - size / (2 * zoom))), _uniform(rng, (size / (2 * zoom), h - size / (2 * zoom)))
+    h, w = background_shape(source.background(b).shape, recipe)
+    reach = size / 2 + recipe["max_magnified"]  # output px from the window's centre to its edge, moved
+    zoom = max(1.0, 2 * reach / w, 2 * reach / h)
+    px, py = _uniform(rng, (reach / zoom, w - reach / zoom)), _uniform(rng, (reach / zoom, h - reach / zoom))
     background = dict(
         fg_idx=None, source_index=b, center=[size / 2 + zoom * (w / 2 - px), size / 2 + zoom * (h / 2 - py)],
         scaling=zoom, aspect_ratio=1.0, orientation=0.0,
@@ -93,6 +93,14 @@ def draw_scene(recipe: dict, source, rng: np.random.Generator, subset: str) -> d
 
 def _downsampled_shape(shape, factor: float) -> tuple[int, int]:
     return max(1, round(shape[0] * factor)), max(1, round(shape[1] * factor))
+
+
+def background_shape(shape, recipe: dict) -> tuple[int, int]:
+    """A background photo is downsampled by ``source_downsample``, but no further than it takes
+    to keep a window of the frame plus the largest motion at source scale (COCO's 640x480 at 384^2
+    and 30 px: x0.925); smaller photos are then enlarged by the warp."""
+    need = recipe["size"] + 2 * recipe["max_magnified"]
+    return _downsampled_shape(shape, min(1.0, max(recipe["source_downsample"], need / min(shape[:2]))))
 
 
 def _area_resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -122,14 +130,15 @@ class _Layer:
         self.source_centre = np.array([(w - 1) / 2, (h - 1) / 2])
         self.motion = spec["motion_amount"] * np.array([math.cos(spec["motion_dir"]), math.sin(spec["motion_dir"])])
 
-    def warp(self, k: float, canvas: int, scale: int):
-        """(y0, x0, rgba patch) on the canvas with the layer moved by k * d, or None if off-canvas."""
+    def warp(self, k: float, canvas: int, scale: int, pad: int = 0):
+        """(y0, x0, rgba patch) on the canvas with the layer moved by k * d, or None if off-canvas;
+        a background patch covers the canvas and ``pad`` more px on every side."""
         offset = np.asarray(self.spec["center"]) + k * self.motion - self.linear @ self.source_centre
         A = scale * self.linear
         t = scale * (offset + 0.5) - 0.5
         if self.background:
-            x0 = y0 = 0
-            x1 = y1 = canvas
+            x0 = y0 = -pad
+            x1 = y1 = canvas + pad
             border = cv2.BORDER_REFLECT_101
         else:
             h, w = self.rgba.shape[:2]
@@ -144,8 +153,9 @@ class _Layer:
         return y0, x0, patch
 
 
-def _perturb(rgb: np.ndarray, spec: dict) -> np.ndarray:
-    return rgb * np.asarray(spec["color_mult"], np.float32) + np.asarray(spec["color_add"], np.float32) / 255.0
+def _perturb(rgb: np.ndarray, spec: dict, coverage: np.ndarray | float = 1.0) -> np.ndarray:
+    """x * mult + add on colours premultiplied by their coverage."""
+    return rgb * np.asarray(spec["color_mult"], np.float32) + coverage * (np.asarray(spec["color_add"], np.float32) / 255.0)
 
 
 def dither(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -163,32 +173,41 @@ class SceneRenderer:
         self.canvas = recipe["size"] * self.scale
 
     def _layers(self, scene: dict) -> list[_Layer]:
-        f = self.recipe["source_downsample"]
         rgb = self.source.background(scene["background"]["source_index"])
-        rgb = _area_resize(rgb, _downsampled_shape(rgb.shape, f))
+        rgb = _area_resize(rgb, background_shape(rgb.shape, self.recipe))
         rgba = np.dstack([rgb, np.ones(rgb.shape[:2], np.float32)])
         layers = [_Layer(rgba, scene["background"], self.scale, background=True)]
         for spec in scene["objects"]:
             rgb, mask, _ = self.source.object(spec["fg_idx"])
-            shape = _downsampled_shape(rgb.shape, f)
-            layers.append(_Layer(np.dstack([_area_resize(rgb, shape), _area_resize(mask, shape)]), spec, self.scale, background=False))
+            shape = _downsampled_shape(rgb.shape, self.recipe["source_downsample"])
+            # premultiplied by coverage, so resampling never mixes in colour from outside the object
+            rgba = np.dstack([rgb * mask[..., None], mask]).astype(np.float32)
+            layers.append(_Layer(_area_resize(rgba, shape), spec, self.scale, background=False))
         return layers
 
+    def _geometry(self, layers: list[_Layer], k: float) -> list:
+        """Every layer warped onto the canvas, moved by k * d; the background with room for its blur."""
+        return [layer.warp(k, self.canvas, self.scale, self._pad(layers[0].spec)) for layer in layers]
+
+    def _pad(self, background: dict) -> int:
+        return int(math.ceil(3 * background.get("blur", 0.0) * self.scale))
+
     def _composite(self, warped: list, layers: list[_Layer], perturbed: bool) -> np.ndarray:
-        y0, x0, patch = warped[0]
-        out = patch[..., :3].copy()
-        if layers[0].spec.get("blur"):
-            out = cv2.GaussianBlur(out, (0, 0), layers[0].spec["blur"] * self.scale, borderType=cv2.BORDER_REFLECT_101)
-        if perturbed:
-            out = _perturb(out, layers[0].spec)
+        _, _, patch = warped[0]
+        out = patch[..., :3]
+        pad = self._pad(layers[0].spec)
+        if pad:  # blurred after the warp, on a margin wide enough that the frame moves rigidly
+            out = cv2.GaussianBlur(out, (0, 0), layers[0].spec["blur"] * self.scale)[pad:-pad, pad:-pad]
+        out = _perturb(out, layers[0].spec) if perturbed else out.copy()
         for item, layer in zip(warped[1:], layers[1:]):
             if item is None:
                 continue
             y0, x0, patch = item
-            rgb = _perturb(patch[..., :3], layer.spec) if perturbed else patch[..., :3]
             m = np.clip(patch[..., 3:], 0.0, 1.0)
+            rgb = _perturb(patch[..., :3], layer.spec, m) if perturbed else patch[..., :3]
             region = out[y0 : y0 + patch.shape[0], x0 : x0 + patch.shape[1]]
-            region += m * (rgb - region)
+            region *= 1.0 - m
+            region += rgb
         return out
 
     def _downsample(self, canvas: np.ndarray) -> np.ndarray:
@@ -199,20 +218,24 @@ class SceneRenderer:
         return _area_resize(canvas, (size, size))
 
     def _labels(self, warped: list) -> np.ndarray:
-        """Which layer is on top at each output pixel (0 = background, i = object i)."""
+        """Which layer is on top at each output pixel (0 = background, i = object i): the layer
+        covering most of the pixel's canvas area."""
         labels = np.zeros((self.canvas, self.canvas), np.int16)
         for i, item in enumerate(warped[1:], start=1):
             if item is not None:
                 y0, x0, patch = item
                 region = labels[y0 : y0 + patch.shape[0], x0 : x0 + patch.shape[1]]
                 region[patch[..., 3] > 0.5] = i
-        return labels[self.scale // 2 :: self.scale, self.scale // 2 :: self.scale]
+        size = self.recipe["size"]
+        present = np.unique(labels)
+        area = np.stack([_area_resize((labels == i).astype(np.float32), (size, size)) for i in present])
+        return present[np.argmax(area, axis=0)].astype(np.int16)
 
     def render_float(self, scene: dict, with_labels: bool = False):
         """Frames by name before quantisation (float32 RGB in [0, 1]); with labels, also the
         top-layer maps of the three geometries (rest, d, alpha * d)."""
         layers = self._layers(scene)
-        geometry = [[layer.warp(k, self.canvas, self.scale) for layer in layers] for k in (0.0, 1.0, scene["alpha"])]
+        geometry = [self._geometry(layers, k) for k in (0.0, 1.0, scene["alpha"])]
         frames = dict(
             frame_a=self._composite(geometry[0], layers, False),
             frame_b=self._composite(geometry[1], layers, True),

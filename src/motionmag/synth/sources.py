@@ -112,7 +112,9 @@ def _read_rgb(path: Path) -> np.ndarray:
 
 @lru_cache(maxsize=2)  # a scene reads its background twice (its size, then its pixels)
 def _read_rgb_cached(path: Path) -> np.ndarray:
-    return _read_rgb(path)
+    image = _read_rgb(path)
+    image.flags.writeable = False
+    return image
 
 
 def _read_indexed(path: Path) -> np.ndarray:
@@ -186,7 +188,7 @@ def build_index(kind: str, coco: str | Path | None = None, voc: str | Path | Non
         raise MotionmagError(f"unknown synthetic source {kind!r}; choose demo or coco-voc")
     if coco is None or voc is None:
         raise MotionmagError("the coco-voc source needs the COCO train2017 folder and the VOC2012 folder")
-    coco, voc = Path(coco), Path(voc)
+    coco, voc = Path(coco).resolve(), Path(voc).resolve()  # shard jobs may run elsewhere
     if not coco.is_dir():
         raise MotionmagError(f"{coco}: COCO image folder not found")
     backgrounds = sorted(e.name for e in os.scandir(coco) if e.name.lower().endswith((".jpg", ".jpeg", ".png")))
@@ -206,12 +208,20 @@ def write_index(index: dict, path: str | Path) -> None:
 
 
 def open_source(index: dict | str | Path) -> DemoSource | CocoVocSource:
+    where = "source index"
     if not isinstance(index, dict):
         path = Path(index)
+        where = str(path)
         if not path.is_file():
             raise MotionmagError(f"{path}: source index not found")
-        index = json.loads(path.read_text())
+        try:
+            index = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            index = None
     kinds = {"demo": DemoSource, "coco-voc": CocoVocSource}
-    if index.get("kind") not in kinds or index.get("version") != INDEX_VERSION:
-        raise MotionmagError(f"not a synthetic source index (kind demo or coco-voc, version {INDEX_VERSION})")
-    return kinds[index["kind"]](index)
+    if not isinstance(index, dict) or index.get("kind") not in kinds or index.get("version") != INDEX_VERSION:
+        raise MotionmagError(f"{where}: not a synthetic source index (kind demo or coco-voc, version {INDEX_VERSION})")
+    try:
+        return kinds[index["kind"]](index)
+    except KeyError as err:
+        raise MotionmagError(f"{where}: a {index['kind']} source index lacks {err}") from None
