@@ -28,7 +28,7 @@ from motionmag.train.losses import OhLoss, shot_noise
 TINY_TRAINING = {
     "name": "tiny",
     "data": {"crop": 32, "batch_size": 4, "num_workers": 0, "val_samples": 2},
-    "train": {"steps": 200, "lr": 1.0e-3, "seed": 1},
+    "train": {"steps": 400, "lr": 1.0e-3, "seed": 1},
     "log": {"log_every": 50, "val_every": 100, "checkpoint_every": 50},
 }
 
@@ -53,7 +53,7 @@ def synthetic_file(tmp_path_factory) -> Path:
     from motionmag.synth.generate import write_shard
     from motionmag.synth.sources import build_index
 
-    path = tmp_path_factory.mktemp("synthetic") / "tiny.h5"  # smooth (prefilter 1 px): 200 steps learn it
+    path = tmp_path_factory.mktemp("synthetic") / "tiny.h5"  # smooth (prefilter 1 px), like the test clip
     recipe = {"name": "tiny", "size": 32, "objects": [2, 4], "object_scale": [0.15, 0.35], "max_motion": 1.5, "prefilter_sigma": 1.0,
               "max_magnified": 6, "alpha": {"range": [1, 20], "law": "log-uniform"}}
     assert write_shard(path, dict(recipe=recipe, samples=48), build_index("demo"), 0) == 48
@@ -62,7 +62,7 @@ def synthetic_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def trained(synthetic_file, tmp_path_factory) -> Path:
-    """A short real training run (200 steps at 32^2, about 20 s on 2 cores)."""
+    """A short real training run (400 steps at 32^2, about 45 s on 2 cores)."""
     folder = tmp_path_factory.mktemp("oh_run")
     config = folder / "tiny.yaml"
     config.write_text(yaml.safe_dump(TINY_TRAINING))
@@ -170,7 +170,7 @@ def test_a_file_of_another_kind_is_refused(tmp_path):
 # --- training -----------------------------------------------------------------------------------
 
 def test_short_training_makes_alpha_1_an_identity(trained, untrained):
-    """After 200 steps on the demo set the autoencoder path (alpha 1) returns the input closely."""
+    """After 400 steps on a synthetic set the autoencoder path (alpha 1) returns the input closely."""
     frames = demo_frames()
 
     def error(checkpoint):
