@@ -3,12 +3,14 @@ modes and their temporal filters, and the command line."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import av
+import h5py
 import numpy as np
 import pytest
 import torch
@@ -200,6 +202,25 @@ def test_more_steps_resume_to_the_same_weights(synthetic_file, tmp_path):
 
 
 @pytest.mark.slow
+def test_other_data_of_the_same_size_starts_afresh(synthetic_file, tmp_path):
+    """The run's identity includes its data's fingerprint: a regenerated set (another seed, the
+    same sample count) is not resumed from the old state."""
+    from motionmag.synth.generate import write_shard
+    from motionmag.synth.sources import build_index
+    from motionmag.data.synthetic import SyntheticSet as Set
+
+    other = tmp_path / "other.h5"
+    shard = Set(synthetic_file).shards[0]
+    recipe = json.loads(h5py.File(shard.path)["/"].attrs["recipe"])
+    write_shard(other, dict(recipe=recipe, samples=len(shard), seed=7), build_index("demo"), 0)
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump({**TINY_TRAINING, "train": {**TINY_TRAINING["train"], "steps": 2}}))
+    for data in (synthetic_file, synthetic_file, other):
+        run = subprocess.run(train_command(config, data, tmp_path / "run"), capture_output=True, text=True, env=run_env())
+        assert run.returncode == 0, run.stderr[-2000:]
+    assert "starting afresh" in run.stderr and (tmp_path / "run" / "state" / "stale.pt").is_file()
+
+
 def test_ddp_with_two_processes_matches_one_process(synthetic_file, tmp_path):
     """torchrun, 2 processes x 2 samples, averages gradients to what one process with 4 gets
     (no noise, so both see the same inputs; equal up to float rounding)."""

@@ -365,6 +365,16 @@ def test_coco_voc_source_reads_instances_with_soft_outlines(coco_voc, tmp_path):
     assert meta["background_file"] in index["backgrounds"] and meta["source"] == "coco-voc"
 
 
+def test_cli_indexes_coco_voc_and_generates_from_the_index(coco_voc, tmp_path):
+    coco, voc = coco_voc
+    index = motionmag("synth", "index", "--source", "coco-voc", "--coco", str(coco), "--voc", str(voc), "-o", str(tmp_path / "i.json"))
+    assert index.returncode == 0 and "3 backgrounds, 4 objects" in index.stderr, index.stderr
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(json.dumps(dict(SMALL_RECIPE, size=32)))
+    made = motionmag("synth", "generate", str(recipe), "--index", str(tmp_path / "i.json"), "--samples", "2", "-q", "-o", str(tmp_path / "s.h5"))
+    assert made.returncode == 0 and len(SyntheticSet(tmp_path / "s.h5")) == 2, made.stderr
+
+
 def test_missing_sources_are_one_line_errors(tmp_path):
     with pytest.raises(MotionmagError, match="COCO image folder not found"):
         build_index("coco-voc", tmp_path / "nope", tmp_path)

@@ -33,7 +33,7 @@ import h5py
 import numpy as np
 import torch.utils.data
 
-from motionmag.data.h5 import LazyH5, atomic_h5, growing_vlen
+from motionmag.data.h5 import LazyH5, atomic_h5, fingerprint, growing_vlen
 from motionmag.data.pairs import decode_frame, encode_png
 from motionmag.errors import MotionmagError
 
@@ -147,6 +147,13 @@ class SyntheticSet(torch.utils.data.Dataset):
             self.manifest = None
             self.shards = [SyntheticShard(self.path)]
         self.starts = np.cumsum([0] + [len(s) for s in self.shards]).tolist()
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the content: the shards' sha256s from the manifest, or the file's fingerprint."""
+        if self.manifest is None:
+            return fingerprint(self.path)
+        return hashlib.sha256(" ".join(e["sha256"] for e in self.manifest["shards"]).encode()).hexdigest()
 
     def _read_manifest(self) -> dict:
         if not self.path.is_file():

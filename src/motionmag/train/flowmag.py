@@ -14,6 +14,7 @@ import torch
 from motionmag import __version__
 from motionmag.config import load_yaml_config
 from motionmag.data.augment import apply_seeded, eval_transform, to_pair_tensor, train_transform
+from motionmag.data.h5 import fingerprint
 from motionmag.data.pairs import PairSet
 from motionmag.errors import MotionmagError
 from motionmag.models.flowmag import FlowMagGenerator, GeneratorConfig
@@ -79,7 +80,11 @@ class FlowMagTask(TrainingTask):
             raise MotionmagError(f"{pairs}: too few pairs to train on ({len(self.pairs)})")
 
     def config(self) -> dict:
-        return result_config(self._config)
+        """The training config minus what does not change a step, plus the pair file's size and
+        fingerprint (other data: start afresh rather than resume)."""
+        config = result_config(self._config)
+        config["data"].update(pairs=len(self.pairs), fingerprint=fingerprint(self.pairs.path))
+        return config
 
     def to(self, device) -> None:
         self.loss_fn.to(device)

@@ -91,10 +91,10 @@ class OhTask(TrainingTask):
             raise MotionmagError(f"{data}: too few samples to train on ({len(self.samples)})")
 
     def config(self) -> dict:
-        """The training config minus what does not change a step, plus the data's size (another
-        data file: start afresh)."""
+        """The training config minus what does not change a step, plus the data's size and
+        fingerprint (other data: start afresh rather than resume)."""
         config = result_config(self._config)
-        config["data"]["samples"] = len(self.samples)
+        config["data"].update(samples=len(self.samples), fingerprint=self.samples.fingerprint)
         return config
 
     def source(self) -> SampleSource:
