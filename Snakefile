@@ -32,6 +32,11 @@ wildcard_constraints:
     synthset=one_of(list(SYNTH_SETS)),
     shard=r"0|[1-9][0-9]*",
     variant=one_of(sorted(set(FLOWMAG_VARIANTS) | set(OH_VARIANTS))),
+    dataset_file=one_of([re.escape(f) for f in DATASET_FILES.values()]),
+    pairbench=one_of(list(PAIR_BENCHMARKS)),
+    sweep=one_of(SWEEPS),
+    group=one_of(GROUPS),
+    metric=r"[a-z_]+",
 
 
 include: "workflow/rules/clips.smk"
@@ -40,6 +45,7 @@ include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/magnify.smk"
 include: "workflow/rules/weights.smk"
+include: "workflow/rules/datasets.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/tables.smk"
 

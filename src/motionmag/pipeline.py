@@ -125,16 +125,34 @@ def settings_hash(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def _flow_model(flow: str, device: str, weights_manifest=None, weights_dir=None):
+    """An evaluation flow model, its weights (if any) from the manifest, verified before loading."""
+    from motionmag.flow import flow_spec, get_flow_model
+    from motionmag.flow.weights import WeightsStore
+
+    store = WeightsStore(weights_manifest, weights_dir) if flow_spec(flow).needs_weights else None
+    return get_flow_model(flow, device=device, preset="eval", store=store)
+
+
+def _provenance(checkpoint_sha256: str, *settings) -> dict:
+    """What a result cell was made from: a hash of its settings, the code, the trained model."""
+    return dict(config_hash=settings_hash(*settings), code_version=code_version(), checkpoint_sha256=checkpoint_sha256)
+
+
+def _write_csv(rows: list[dict], out_csv: str | Path) -> None:
+    out_csv = Path(out_csv)
+    tmp = out_csv.with_name(f".{out_csv.name}.tmp")
+    pd.DataFrame(rows).to_csv(tmp, index=False, float_format="%.6g")
+    os.replace(tmp, out_csv)
+
+
 def evaluate_cell(clip: str, method: str, flow: str, alpha: float, clip_dir: str | Path, meta_path: str | Path,
                   magnified_dir: str | Path, out_csv: str | Path, truth_dir: str | Path | None = None,
                   method_settings: dict | None = None, region_margin: int = 8, device: str = "cpu",
                   checkpoint_sha256: str = "", weights_manifest: str | Path | None = None,
                   weights_dir: str | Path | None = None) -> dict:
-    """One result cell: metrics of one magnified clip under one evaluation flow model (its
-    weights, if any, from the manifest, verified before loading)."""
+    """One result cell of a clip: metrics of one magnified clip under one evaluation flow model."""
     from motionmag.evaluate import evaluate_clip
-    from motionmag.flow import flow_spec, get_flow_model
-    from motionmag.flow.weights import WeightsStore
 
     meta = read_meta(meta_path)
     regions = None
@@ -143,38 +161,96 @@ def evaluate_cell(clip: str, method: str, flow: str, alpha: float, clip_dir: str
         obj_region, bg_region = renderer.regions(margin=region_margin)
         obj, bg = renderer.displacements()
         regions = {"object": (obj_region, obj), "background": (bg_region, bg)}
-    store = WeightsStore(weights_manifest, weights_dir) if flow_spec(flow).needs_weights else None
-    flow_model = get_flow_model(flow, device=device, preset="eval", store=store)
+    flow_model = _flow_model(flow, device, weights_manifest, weights_dir)
     inputs = open_video(clip_dir, fps=meta["fps"])
     outputs = open_video(magnified_dir, fps=meta["fps"])
     truths = open_video(truth_dir, fps=meta["fps"]) if truth_dir else None
     with torch.inference_mode():
         metrics = evaluate_clip(inputs, outputs, alpha, flow_model, truths=truths, regions=regions, device=device)
-    row = dict(benchmark=clip, method=method, flow=flow, alpha=alpha, **metrics)
+    row = dict(benchmark=clip, kind="clip", method=method, flow=flow, alpha=alpha, **metrics)
     for name in ("object", "background"):  # the same columns for every cell
         row.setdefault(f"amplification_{name}", math.nan)
         row.setdefault(f"residual_px_{name}", math.nan)
-    row.update(config_hash=settings_hash(method, method_settings, flow, alpha, meta.get("render")),
-               code_version=code_version(), checkpoint_sha256=checkpoint_sha256)
-    out_csv = Path(out_csv)
-    tmp = out_csv.with_name(f".{out_csv.name}.tmp")
-    pd.DataFrame([row]).to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, out_csv)
+    row.update(_provenance(checkpoint_sha256, method, method_settings, flow, alpha, meta.get("render")))
+    _write_csv([row], out_csv)
     return row
 
 
-def make_tables(cell_paths: list[str], alphas: list[float], cells_csv: str | Path, tables_dir: str | Path) -> None:
+def magnify_pair_set(pairs_path: str | Path, method: str, settings: dict, alpha: float, out_path: str | Path,
+                     crop: int | None = None, limit: int | None = None, device: str = "cpu") -> int:
+    """Magnify a pair benchmark (each pair a two-frame clip, cropped as the benchmark says) into a
+    pair file of (magnified I0, magnified I1)."""
+    from motionmag.data.pairs import PairSet, write_pair_set
+    from motionmag.evaluate.pairs import magnify_pairs
+
+    magnifier = get_magnifier(method, device=device, **settings)
+    return write_pair_set(out_path, magnify_pairs(PairSet(pairs_path), magnifier, alpha, crop, limit, progress=True))
+
+
+def evaluate_pair_cell(benchmark: str, method: str, flow: str, alpha: float, pairs_path: str | Path,
+                       magnified_path: str | Path, out_csv: str | Path, crop: int | None = None,
+                       limit: int | None = None, method_settings: dict | None = None, device: str = "cpu",
+                       checkpoint_sha256: str = "", weights_manifest: str | Path | None = None,
+                       weights_dir: str | Path | None = None) -> dict:
+    """One result cell of a pair benchmark (FlowMag's test protocol) under one evaluation flow model."""
+    from motionmag.data.h5 import fingerprint
+    from motionmag.data.pairs import PairSet
+    from motionmag.evaluate.pairs import evaluate_pairs
+
+    flow_model = _flow_model(flow, device, weights_manifest, weights_dir)
+    with torch.inference_mode():
+        metrics = evaluate_pairs(PairSet(pairs_path), PairSet(magnified_path), alpha, flow_model, crop, limit,
+                                 device=device, progress=True)
+    row = dict(benchmark=benchmark, kind="pairs", method=method, flow=flow, alpha=alpha, **metrics)
+    row.update(_provenance(checkpoint_sha256, method, method_settings, flow, alpha, crop, limit),
+               data_fingerprint=fingerprint(pairs_path))
+    _write_csv([row], out_csv)
+    return row
+
+
+def evaluate_sweep_cell(sweep: str, method: str, settings: dict, set_path: str | Path, out_csv: str | Path,
+                        border: int = 8, device: str = "cpu", checkpoint_sha256: str = "") -> pd.DataFrame:
+    """One method on one synthetic sweep: a row per level (SSIM, PSNR against the ground truth)."""
+    from motionmag.data.synthetic import SyntheticSet
+    from motionmag.evaluate.sweep import evaluate_sweep
+
+    samples = SyntheticSet(set_path)
+    magnifier = get_magnifier(method, device=device, **settings)
+    table = evaluate_sweep(samples, magnifier, border, device=device, progress=True)
+    provenance = _provenance(checkpoint_sha256, method, {k: v for k, v in settings.items() if k != "checkpoint"}, border)
+    table = table.assign(benchmark=sweep, method=method, **provenance, data_fingerprint=samples.fingerprint)
+    _write_csv(table.to_dict("records"), out_csv)
+    return table
+
+
+def make_tables(cell_paths: list[str], alphas: list[float], groups: list[str], cells_csv: str | Path,
+                tables_dir: str | Path) -> None:
+    """Every clip and pair-benchmark cell into ``cells.csv`` and FlowMag-layout tables per group."""
     from motionmag.report.tables import collect_cells, write_tables
 
     cells = collect_cells(cell_paths)
     Path(tables_dir).mkdir(parents=True, exist_ok=True)
     cells.to_csv(cells_csv, index=False, float_format="%.6g")
-    write_tables(cells, tables_dir, alphas)
+    write_tables(cells, tables_dir, alphas, groups)
 
 
-def make_plot(cells_csv: str | Path, metric: str, out_png: str | Path) -> None:
+def make_sweep_table(cell_paths: list[str], stem: str | Path) -> None:
+    """A sweep's cells (one per method) into its SSIM table, ``<stem>.{csv,md,tex}``."""
+    from motionmag.report.tables import write_sweep_table
+
+    rows = pd.concat([pd.read_csv(p) for p in cell_paths], ignore_index=True)
+    write_sweep_table(rows, stem)
+
+
+def make_plot(cells_csv: str | Path, group: str, metric: str, out_png: str | Path) -> None:
     from motionmag.report.plots import plot_metric_vs_alpha
+    from motionmag.report.tables import group_of
 
     cells = pd.read_csv(cells_csv)
-    plot_metric_vs_alpha(cells, metric, out_png)
+    plot_metric_vs_alpha(cells[group_of(cells) == group], metric, out_png, title=group)
 
+
+def make_sweep_plot(cell_paths: list[str], out_png: str | Path) -> None:
+    from motionmag.report.plots import plot_sweep
+
+    plot_sweep(pd.concat([pd.read_csv(p) for p in cell_paths], ignore_index=True), out_png)

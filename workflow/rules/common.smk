@@ -9,6 +9,7 @@ from snakemake.logging import logger
 
 from motionmag.config import validate_config
 from motionmag.errors import MotionmagError
+from motionmag.report.tables import group_metrics, table_stems as table_stems_of
 from motionmag.synth.generate import shard_count
 
 try:
@@ -42,20 +43,21 @@ ALPHAS = [f"{alpha:g}" for alpha in config["alphas"]]
 FLOWS = config["evaluation"]["flows"]
 
 
-def weights_manifest():
-    """The manifest path: relative to the working directory, else to the workflow."""
-    path = Path(config["weights"]["manifest"])
+def manifest_path(key, rule):
+    """A download manifest's path (config key KEY.manifest): relative to the working directory,
+    else to the workflow."""
+    path = Path(config[key]["manifest"])
     if not path.is_absolute() and not path.exists():
         path = Path(workflow.basedir) / path
     if not path.exists():
         raise WorkflowError(
-            f"config key weights.manifest: {path} does not exist (read by download_weights)"
+            f"config key {key}.manifest: {path} does not exist (read by {rule})"
         )
     return str(path)
 
 
 def weight_files(manifest):
-    """Flow model -> checkpoint file name (the download job checks the rest of each entry)."""
+    """Entry name -> file name (the download job checks the rest of each entry)."""
     try:
         with open(manifest) as stream:
             return {
@@ -67,19 +69,17 @@ def weight_files(manifest):
         ) from None
 
 
-WEIGHTS_MANIFEST = weights_manifest()
+WEIGHTS_MANIFEST = manifest_path("weights", "download_weights")
+DATASETS_MANIFEST = manifest_path("datasets", "download_dataset")
+DATASETS_DIR = config["datasets"]["dir"]
 WEIGHTS_DIR = config["weights"]["dir"]
 WEIGHT_FILES = weight_files(WEIGHTS_MANIFEST)
-METRICS = [
-    "motion_error",
-    "magnification_error",
-    "ssim",
-    "psnr",
-    "amplification_object",
-]
+DATASET_FILES = weight_files(DATASETS_MANIFEST)
 
 
 PAIR_SETS = config["pairs"]
+DEMO_PAIR_SETS = [name for name, p in PAIR_SETS.items() if "clips" in p]
+RELEASED_PAIR_SETS = [name for name, p in PAIR_SETS.items() if "archive" in p]
 # the schema's defaults do not reach into named entries: fill them here
 SYNTH_SETS = {
     name: {"source": {"kind": "demo"}, "shard_size": 1000, "seed": 0, **settings}
@@ -95,16 +95,54 @@ OH_VARIANTS = LEARNED["oh2018"]
 
 
 def check_method_variants():
-    """Every learned method names a trained variant (else: one line naming the key)."""
+    """Every learned method names a trained variant or a released checkpoint (else: one line
+    naming the key)."""
     for name, settings in config["methods"].items():
         kind = name.split("-")[0]
-        if kind in LEARNED and settings["variant"] not in LEARNED[kind]:
+        if "checkpoint" in settings and settings["checkpoint"] not in WEIGHT_FILES:
+            raise WorkflowError(
+                f"config key methods.{name}.checkpoint (read by magnify): {settings['checkpoint']!r} is not in {WEIGHTS_MANIFEST}"
+            )
+        if "variant" in settings and settings["variant"] not in LEARNED[kind]:
             raise WorkflowError(
                 f"config key methods.{name}.variant (read by magnify): {settings['variant']!r} is not a key of training.{kind}"
             )
 
 
 check_method_variants()
+
+# evaluation benchmarks: every clip; pair benchmarks (FlowMag's protocol); synthetic sweeps (Oh's)
+PAIR_BENCHMARKS = {
+    name: {"crop": 512, "limit": None, **settings}
+    for name, settings in config["evaluation"].get("pairs", {}).items()
+}
+SWEEPS = config["evaluation"].get("sweeps", [])
+GROUPS = (["clips"] if CLIPS else []) + list(PAIR_BENCHMARKS)
+
+
+def check_benchmarks():
+    """Benchmarks name existing sets, and no two share a name (they share results/ folders)."""
+    for name, bench in PAIR_BENCHMARKS.items():
+        if bench["pairs"] not in PAIR_SETS:
+            raise WorkflowError(
+                f"config key evaluation.pairs.{name}.pairs (read by magnify_pairs): {bench['pairs']!r} is not a key of pairs"
+            )
+    for name in SWEEPS:
+        if "sweep" not in SYNTH_SETS.get(name, {}):
+            raise WorkflowError(
+                f"config key evaluation.sweeps (read by evaluate_sweep): {name!r} is not a synthetic set with a sweep"
+            )
+    # clips and pair benchmarks share results/eval/NAME; groups and sweeps results/tables/NAME
+    names = ["clips", *config["clips"], *PAIR_BENCHMARKS]
+    clashes = {n for n in names if names.count(n) > 1}
+    clashes |= set(SWEEPS) & {"clips", *PAIR_BENCHMARKS}
+    if clashes:
+        raise WorkflowError(
+            f"config key evaluation: pair benchmarks need names of their own (not a clip's, a sweep's or 'clips'): {sorted(clashes)}"
+        )
+
+
+check_benchmarks()
 
 
 def synth_settings(name):
@@ -162,17 +200,40 @@ def weights_model(wildcards):
 
 
 def method_settings(method):
-    """The magnifier's settings (the variant becomes the checkpoint input)."""
-    return {k: v for k, v in config["methods"][method].items() if k != "variant"}
+    """The magnifier's settings (the variant or released checkpoint becomes an input file)."""
+    return {
+        k: v
+        for k, v in config["methods"][method].items()
+        if k not in ("variant", "checkpoint")
+    }
 
 
 def method_checkpoint(wildcards):
-    """The trained model a learned method needs (none for the classical ones)."""
-    kind = wildcards.method.split("-")[0]
-    if kind in LEARNED:
-        variant = config["methods"][wildcards.method]["variant"]
-        return f"results/train/{kind}/{variant}/model.pt"
+    """The model a learned method needs: trained here, or released (none for the classical ones)."""
+    settings = config["methods"][wildcards.method]
+    if "checkpoint" in settings:
+        return f"{WEIGHTS_DIR}/{WEIGHT_FILES[settings['checkpoint']]}"
+    if "variant" in settings:
+        kind = wildcards.method.split("-")[0]
+        return f"results/train/{kind}/{settings['variant']}/model.pt"
     return []
+
+
+def benchmark_pairs(wildcards):
+    return f"results/pairs/{PAIR_BENCHMARKS[wildcards.pairbench]['pairs']}.h5"
+
+
+def released_archive(wildcards):
+    entry = PAIR_SETS[wildcards.pairset]["archive"]
+    if entry not in DATASET_FILES:
+        raise WorkflowError(
+            f"config key pairs.{wildcards.pairset}.archive (read by released_pairs): {entry!r} is not in {DATASETS_MANIFEST}"
+        )
+    return f"{DATASETS_DIR}/{DATASET_FILES[entry]}"
+
+
+def sweep_cells(wildcards):
+    return expand("results/sweeps/{sweep}/{method}.csv", sweep=wildcards.sweep, method=METHODS)
 
 
 def pair_clips(wildcards):
@@ -212,20 +273,28 @@ def magnified_all_methods(wildcards):
 
 
 def result_cells():
+    """Every clip and pair-benchmark cell: benchmark x method x flow model x alpha."""
     return expand(
-        "results/eval/{clip}/{method}/{flow}/x{alpha}.csv",
-        clip=list(CLIPS),
+        "results/eval/{benchmark}/{method}/{flow}/x{alpha}.csv",
+        benchmark=list(CLIPS) + list(PAIR_BENCHMARKS),
         method=METHODS,
         flow=FLOWS,
         alpha=ALPHAS,
     )
 
 
+def table_stems():
+    """FlowMag-layout tables per group and Oh-layout tables per sweep, as results/tables/ stems."""
+    return [
+        *table_stems_of(GROUPS, [float(a) for a in ALPHAS]),
+        *[f"{sweep}/ssim" for sweep in SWEEPS],
+    ]
+
+
 def table_files():
     return expand(
-        "results/tables/{metric}_x{alpha}.{ext}",
-        metric=METRICS,
-        alpha=ALPHAS,
+        "results/tables/{stem}.{ext}",
+        stem=table_stems_of(GROUPS, [float(a) for a in ALPHAS]),
         ext=["csv", "md", "tex"],
     )
 
@@ -234,8 +303,14 @@ def final_outputs():
     return [
         "results/tables/cells.csv",
         *table_files(),
-        *expand("results/tables/{metric}_x{alpha}.html", metric=METRICS, alpha=ALPHAS),
-        *expand("results/plots/{metric}_vs_alpha.png", metric=METRICS),
+        *expand("results/tables/{stem}.{ext}", stem=table_stems(), ext=["html"]),
+        *expand("results/tables/{sweep}/ssim.{ext}", sweep=SWEEPS, ext=["md", "tex"]),
+        *[
+            f"results/plots/{group}/{metric}_vs_alpha.png"
+            for group in GROUPS
+            for metric in group_metrics(group)
+        ],
+        *expand("results/plots/{sweep}/ssim.png", sweep=SWEEPS),
         *expand(
             "results/videos/{clip}/side_by_side_x{alpha}.mp4",
             clip=list(CLIPS),

@@ -28,3 +28,56 @@ rule evaluate_cell:
         weights_manifest=WEIGHTS_MANIFEST,
     script:
         "../scripts/evaluate_cell.py"
+
+
+# Pair benchmarks (FlowMag's test protocol): one cell per benchmark x method x flow model x alpha.
+rule evaluate_pairs:
+    input:
+        pairs=benchmark_pairs,
+        magnified="results/magnified/{pairbench}/{method}/x{alpha}.h5",
+        weights=flow_weights,
+        checkpoint=method_checkpoint,
+    output:
+        "results/eval/{pairbench}/{method}/{flow}/x{alpha}.csv",
+    log:
+        "logs/evaluate_pairs/{pairbench}/{method}/{flow}/x{alpha}.log",
+    benchmark:
+        "benchmarks/evaluate_pairs/{pairbench}/{method}/{flow}/x{alpha}.tsv"
+    conda:
+        "../../envs/motionmag.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        benchmark=lambda wildcards: PAIR_BENCHMARKS[wildcards.pairbench],
+        method_settings=lambda wildcards: config["methods"][wildcards.method],
+        device=config["device"],
+        weights_manifest=WEIGHTS_MANIFEST,
+    script:
+        "../scripts/evaluate_pairs.py"
+
+
+# Oh et al.'s sweeps: each method magnifies every sample by its own alpha; SSIM against the truth.
+rule evaluate_sweep:
+    input:
+        samples="results/synthetic/{sweep}/manifest.json",
+        checkpoint=method_checkpoint,
+    output:
+        "results/sweeps/{sweep}/{method}.csv",
+    log:
+        "logs/evaluate_sweep/{sweep}/{method}.log",
+    benchmark:
+        "benchmarks/evaluate_sweep/{sweep}/{method}.tsv"
+    conda:
+        "../../envs/motionmag.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        settings=lambda wildcards: method_settings(wildcards.method),
+        border=config["evaluation"].get("sweep_border", 8),
+        device=config["device"],
+    script:
+        "../scripts/evaluate_sweep.py"

@@ -33,7 +33,7 @@ rule encode_video:
         report(
             "results/videos/{clip}/{method}_x{alpha}.mp4",
             caption="../report/video.rst",
-            category="Videos",
+            category="3. Videos",
             subcategory="{clip}",
             labels={"clip": "{clip}", "method": "{method}", "alpha": "{alpha}"},
         ),
@@ -56,7 +56,7 @@ rule side_by_side:
         report(
             "results/videos/{clip}/side_by_side_x{alpha}.mp4",
             caption="../report/side_by_side.rst",
-            category="Videos",
+            category="3. Videos",
             subcategory="{clip}",
             labels={"clip": "{clip}", "method": "all", "alpha": "{alpha}"},
         ),
@@ -81,7 +81,7 @@ rule xt_slice:
         report(
             "results/slices/{clip}/x{alpha}.png",
             caption="../report/xt_slice.rst",
-            category="x-t slices",
+            category="4. x-t slices",
             labels={"clip": "{clip}", "alpha": "{alpha}"},
         ),
     log:
@@ -93,3 +93,28 @@ rule xt_slice:
         + [f"{m} x{wildcards.alpha}" for m in METHODS],
     script:
         "../scripts/xt_slice.py"
+
+
+# Pair benchmarks: every pair (cropped as the benchmark says) magnified as a two-frame clip.
+rule magnify_pairs:
+    input:
+        pairs=benchmark_pairs,
+        checkpoint=method_checkpoint,
+    output:
+        "results/magnified/{pairbench}/{method}/x{alpha}.h5",
+    log:
+        "logs/magnify_pairs/{pairbench}/{method}/x{alpha}.log",
+    benchmark:
+        "benchmarks/magnify_pairs/{pairbench}/{method}/x{alpha}.tsv"
+    conda:
+        "../../envs/motionmag.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        benchmark=lambda wildcards: PAIR_BENCHMARKS[wildcards.pairbench],
+        settings=lambda wildcards: method_settings(wildcards.method),
+        device=config["device"],
+    script:
+        "../scripts/magnify_pairs.py"

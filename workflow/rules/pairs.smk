@@ -1,4 +1,4 @@
-# Frame-pair sets for FlowMag made from the demo clips (the real datasets' pairs come later).
+# Frame-pair sets: made from the demo clips, or read from a released zip (FlowMag's test split).
 
 
 rule demo_pairs:
@@ -6,6 +6,8 @@ rule demo_pairs:
         unpack(pair_clips),
     output:
         "results/pairs/{pairset}.h5",
+    wildcard_constraints:
+        pairset=one_of(DEMO_PAIR_SETS),
     log:
         "logs/demo_pairs/{pairset}.log",
     conda:
@@ -17,3 +19,21 @@ rule demo_pairs:
         spacings=lambda wildcards: PAIR_SETS[wildcards.pairset].get("spacings", [1]),
     script:
         "../scripts/demo_pairs.py"
+
+
+rule released_pairs:
+    input:
+        released_archive,
+    output:
+        "results/pairs/{pairset}.h5",
+    wildcard_constraints:
+        pairset=one_of(RELEASED_PAIR_SETS),
+    log:
+        "logs/released_pairs/{pairset}.log",
+    conda:
+        "../../envs/motionmag.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/released_pairs.py"

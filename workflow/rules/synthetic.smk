@@ -61,7 +61,7 @@ rule synth_preview:
         report(
             "results/synthetic/{synthset}/preview.png",
             caption="../report/synthetic.rst",
-            category="Synthetic data",
+            category="5. Synthetic data",
             labels={"set": "{synthset}"},
         ),
     log:

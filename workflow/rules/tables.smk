@@ -1,4 +1,4 @@
-# Result cells -> paper-style tables (CSV, Markdown, LaTeX) and plots.
+# Result cells -> the papers' tables (CSV, Markdown, LaTeX), HTML for the report, and plots.
 
 
 rule tables:
@@ -8,7 +8,7 @@ rule tables:
         cells=report(
             "results/tables/cells.csv",
             caption="../report/cells.rst",
-            category="Tables",
+            category="1. Tables",
             labels={"table": "all cells"},
         ),
         tables=table_files(),
@@ -18,22 +18,38 @@ rule tables:
         "../../envs/motionmag.yaml"
     params:
         alphas=config["alphas"],
+        groups=GROUPS,
     script:
         "../scripts/tables.py"
 
 
-rule table_report:
+rule sweep_table:
     input:
-        "results/tables/{metric}_x{alpha}.csv",
+        sweep_cells,
+    output:
+        multiext("results/tables/{sweep}/ssim", ".csv", ".md", ".tex"),
+    log:
+        "logs/sweep_table/{sweep}.log",
+    conda:
+        "../../envs/motionmag.yaml"
+    script:
+        "../scripts/sweep_table.py"
+
+
+rule table_html:
+    input:
+        "results/tables/{table}.csv",
     output:
         report(
-            "results/tables/{metric}_x{alpha}.html",
+            "results/tables/{table}.html",
             caption="../report/table.rst",
-            category="Tables",
-            labels={"metric": "{metric}", "alpha": "{alpha}"},
+            category="1. Tables",
+            labels={"table": "{table}"},
         ),
+    wildcard_constraints:
+        table="[A-Za-z0-9_-]+/[a-z_]+(_x[0-9.e+-]+)?",
     log:
-        "logs/table_report/{metric}_x{alpha}.log",
+        "logs/table_html/{table}.log",
     conda:
         "../../envs/motionmag.yaml"
     script:
@@ -45,14 +61,32 @@ rule plot:
         "results/tables/cells.csv",
     output:
         report(
-            "results/plots/{metric}_vs_alpha.png",
+            "results/plots/{group}/{metric}_vs_alpha.png",
             caption="../report/plot.rst",
-            category="Plots",
-            labels={"metric": "{metric}"},
+            category="2. Plots",
+            labels={"benchmark": "{group}", "metric": "{metric}"},
         ),
     log:
-        "logs/plot/{metric}.log",
+        "logs/plot/{group}/{metric}.log",
     conda:
         "../../envs/motionmag.yaml"
     script:
         "../scripts/plot.py"
+
+
+rule sweep_plot:
+    input:
+        sweep_cells,
+    output:
+        report(
+            "results/plots/{sweep}/ssim.png",
+            caption="../report/sweep_plot.rst",
+            category="2. Plots",
+            labels={"benchmark": "{sweep}", "metric": "ssim"},
+        ),
+    log:
+        "logs/sweep_plot/{sweep}.log",
+    conda:
+        "../../envs/motionmag.yaml"
+    script:
+        "../scripts/sweep_plot.py"

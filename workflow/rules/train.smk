@@ -14,7 +14,7 @@ rule train_flowmag:
         plot=report(
             "results/train/flowmag/{variant}/loss.png",
             caption="../report/training.rst",
-            category="Training",
+            category="6. Training",
             labels={"model": "flowmag", "variant": "{variant}"},
         ),
     log:
@@ -46,7 +46,7 @@ rule train_oh2018:
         plot=report(
             "results/train/oh2018/{variant}/loss.png",
             caption="../report/training.rst",
-            category="Training",
+            category="6. Training",
             labels={"model": "oh2018", "variant": "{variant}"},
         ),
     log:

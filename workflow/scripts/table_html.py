@@ -2,6 +2,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from motionmag.report.tables import table_html
+from motionmag.report.tables import describe_table, table_html
 
-table_html(snakemake.input[0], snakemake.output[0], snakemake.wildcards.metric, float(snakemake.wildcards.alpha))
+title, note = describe_table(snakemake.wildcards.table)
+table_html(snakemake.input[0], snakemake.output[0], title, note)

@@ -9,6 +9,7 @@ from motionmag.pipeline import make_tables
 make_tables(
     list(snakemake.input),
     snakemake.params.alphas,
+    snakemake.params.groups,
     snakemake.output.cells,
     Path(snakemake.output.cells).parent,
 )

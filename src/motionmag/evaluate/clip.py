@@ -16,18 +16,10 @@ from motionmag.evaluate.metrics import (
     psnr,
     region_displacement,
     ssim,
+    summarize,
 )
 from motionmag.flow import FlowModel
 from motionmag.methods.base import frame_to_tensor
-
-
-def _summary(values: list[float]) -> tuple[float, float, float]:
-    """mean, standard deviation and standard error of the mean (NaN when undefined)."""
-    v = np.asarray([x for x in values if not math.isnan(x)], np.float64)
-    if not len(v):
-        return math.nan, math.nan, math.nan
-    std = float(v.std(ddof=1)) if len(v) > 1 else 0.0
-    return float(v.mean()), std, std / math.sqrt(len(v))
 
 
 def evaluate_clip(
@@ -78,7 +70,7 @@ def evaluate_clip(
             pairs += 1
     result: dict[str, float] = {"pairs": pairs}
     for metric in ("motion_error", "magnification_error", "ssim", "psnr"):
-        mean, std, sem = _summary(series.get(metric, []))
+        mean, std, sem = summarize(series.get(metric, []))
         result.update({metric: mean, f"{metric}_std": std, f"{metric}_sem": sem})
     for name, (_, true_input) in (regions or {}).items():
         got = np.stack(measured[name])

@@ -33,9 +33,13 @@ def magnification_error(fp: torch.Tensor, fs: torch.Tensor, alpha: float, eps: f
     return (ratio - alpha).abs().mean(dim=(1, 2))
 
 
+PSNR_CAP_DB = 100.0
+
+
 def psnr(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
-    """Per-sample PSNR (B,) in dB of (B, C, H, W) images; inf where they are identical."""
-    mse = (a.double() - b.double()).pow(2).mean(dim=(1, 2, 3))
+    """Per-sample PSNR (B,) in dB of (B, C, H, W) images, capped at 100 dB (identical images would
+    give inf, which would make every mean over frames inf too)."""
+    mse = (a.double() - b.double()).pow(2).mean(dim=(1, 2, 3)).clamp_min(data_range**2 * 10 ** (-PSNR_CAP_DB / 10))
     return (10 * torch.log10(data_range**2 / mse)).float()
 
 
@@ -81,3 +85,12 @@ def measured_amplification(measured: np.ndarray, true_input: np.ndarray) -> floa
     measured, true_input = np.asarray(measured, np.float64), np.asarray(true_input, np.float64)
     energy = float((true_input**2).sum())
     return float((measured * true_input).sum() / energy) if energy > 0 else math.nan
+
+
+def summarize(values: list[float]) -> tuple[float, float, float]:
+    """mean, standard deviation and standard error of the mean (NaN when undefined)."""
+    v = np.asarray([x for x in values if not math.isnan(x)], np.float64)
+    if not len(v):
+        return math.nan, math.nan, math.nan
+    std = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+    return float(v.mean()), std, std / math.sqrt(len(v))

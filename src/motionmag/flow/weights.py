@@ -22,7 +22,8 @@ from motionmag.errors import MotionmagError
 from motionmag.io.download import digest_matches, fetch, sha256sum, verify
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-FORMATS = ("torchvision", "princeton-raft", "ptlflow", "gmflow", "arflow")
+# "flowmag": the FlowMag authors' released generator checkpoints (raft_chkpt_00140.pth, ...)
+FORMATS = ("torchvision", "princeton-raft", "ptlflow", "gmflow", "arflow", "flowmag")
 _FIELDS = ("file", "url", "sha256", "format", "source", "licence")
 
 
@@ -38,7 +39,7 @@ class WeightEntry:
     size: int | None = None
 
 
-def _parse_entry(name: str, raw: dict, manifest: Path) -> WeightEntry:
+def _parse_entry(name: str, raw: dict, manifest: Path, formats: tuple[str, ...] = FORMATS) -> WeightEntry:
     where = f"{manifest}: {name}"
     if not isinstance(raw, dict):
         raise MotionmagError(f"{where}: expected a mapping with {', '.join(_FIELDS)}")
@@ -51,8 +52,8 @@ def _parse_entry(name: str, raw: dict, manifest: Path) -> WeightEntry:
     sha = raw["sha256"]
     if sha is not None and not re.fullmatch(r"[0-9a-fA-F]{8,64}", str(sha)):
         raise MotionmagError(f"{where}: sha256 must be 8 to 64 hex digits or null, got {sha!r}")
-    if raw["format"] not in FORMATS:
-        raise MotionmagError(f"{where}: format {raw['format']!r} is not one of {', '.join(FORMATS)}")
+    if raw["format"] not in formats:
+        raise MotionmagError(f"{where}: format {raw['format']!r} is not one of {', '.join(formats)}")
     if "/" in raw["file"] or raw["file"].startswith("."):
         raise MotionmagError(f"{where}: file must be a plain file name, got {raw['file']!r}")
     return WeightEntry(
@@ -61,28 +62,31 @@ def _parse_entry(name: str, raw: dict, manifest: Path) -> WeightEntry:
     )
 
 
-def load_manifest(path: str | Path) -> dict[str, WeightEntry]:
+def load_manifest(path: str | Path, formats: tuple[str, ...] = FORMATS, what: str = "weights manifest") -> dict[str, WeightEntry]:
     path = Path(path)
     if not path.is_file():
-        raise MotionmagError(f"weights manifest {path} does not exist")
+        raise MotionmagError(f"{what} {path} does not exist")
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:
         raise MotionmagError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
     if not isinstance(raw, dict):
         raise MotionmagError(f"{path}: expected a mapping of model name -> checkpoint")
-    return {name: _parse_entry(name, entry, path) for name, entry in raw.items()}
+    return {name: _parse_entry(name, entry, path, formats) for name, entry in raw.items()}
 
 
 class WeightsStore:
-    """The manifest plus the folder its files go in."""
+    """The manifest plus the folder its files go in (subclasses: other kinds of verified download)."""
+
+    formats = FORMATS
+    what = "weights manifest"
+    default_manifest = ("MOTIONMAG_WEIGHTS_MANIFEST", REPO_ROOT / "config" / "weights.yaml")
+    default_root = ("MOTIONMAG_WEIGHTS_DIR", REPO_ROOT / "resources" / "weights")
 
     def __init__(self, manifest: str | Path | None = None, root: str | Path | None = None):
-        self.manifest = Path(
-            manifest or os.environ.get("MOTIONMAG_WEIGHTS_MANIFEST") or REPO_ROOT / "config" / "weights.yaml"
-        )
-        self.root = Path(root or os.environ.get("MOTIONMAG_WEIGHTS_DIR") or REPO_ROOT / "resources" / "weights")
-        self.entries = load_manifest(self.manifest)
+        self.manifest = Path(manifest or os.environ.get(self.default_manifest[0]) or self.default_manifest[1])
+        self.root = Path(root or os.environ.get(self.default_root[0]) or self.default_root[1])
+        self.entries = load_manifest(self.manifest, self.formats, self.what)
 
     def entry(self, name: str) -> WeightEntry:
         if name not in self.entries:
