@@ -233,7 +233,9 @@ def released_archive(wildcards):
 
 
 def sweep_cells(wildcards):
-    return expand("results/sweeps/{sweep}/{method}.csv", sweep=wildcards.sweep, method=METHODS)
+    return expand(
+        "results/sweeps/{sweep}/{method}.csv", sweep=wildcards.sweep, method=METHODS
+    )
 
 
 def pair_clips(wildcards):

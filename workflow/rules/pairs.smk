@@ -6,10 +6,10 @@ rule demo_pairs:
         unpack(pair_clips),
     output:
         "results/pairs/{pairset}.h5",
-    wildcard_constraints:
-        pairset=one_of(DEMO_PAIR_SETS),
     log:
         "logs/demo_pairs/{pairset}.log",
+    wildcard_constraints:
+        pairset=one_of(DEMO_PAIR_SETS),
     conda:
         "../../envs/motionmag.yaml"
     resources:
@@ -26,10 +26,10 @@ rule released_pairs:
         released_archive,
     output:
         "results/pairs/{pairset}.h5",
-    wildcard_constraints:
-        pairset=one_of(RELEASED_PAIR_SETS),
     log:
         "logs/released_pairs/{pairset}.log",
+    wildcard_constraints:
+        pairset=one_of(RELEASED_PAIR_SETS),
     conda:
         "../../envs/motionmag.yaml"
     resources:

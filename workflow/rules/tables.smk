@@ -46,10 +46,10 @@ rule table_html:
             category="1. Tables",
             labels={"table": "{table}"},
         ),
-    wildcard_constraints:
-        table="[A-Za-z0-9_-]+/[a-z_]+(_x[0-9.e+-]+)?",
     log:
         "logs/table_html/{table}.log",
+    wildcard_constraints:
+        table="[A-Za-z0-9_-]+/[a-z_]+(_x[0-9.e+-]+)?",
     conda:
         "../../envs/motionmag.yaml"
     script:
