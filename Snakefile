@@ -12,7 +12,11 @@ from snakemake.utils import min_version
 min_version("9.0.0")
 
 
-configfile: "config/config.yaml"
+# config/config.yaml (the offline demo) is the default; a --configfile replaces it rather than being
+# merged into it, so config/paper.yaml never inherits the demo's clips, methods or sets
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"
