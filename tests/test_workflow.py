@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import io
 import os
 import re
 import subprocess
@@ -70,22 +72,43 @@ def test_bad_config_fails_fast_naming_key_and_rule(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+# TINY plus a pair benchmark (FlowMag's protocol) and a synthetic sweep (Oh's)
+TINY_EVAL = {
+    **copy.deepcopy(TINY),
+    "pairs": {"tinypairs": {"clips": ["tiny"], "spacings": [1]}},
+    "synthetic": {"tinysweep": {"recipe": str(ROOT / "config" / "synthetic" / "demo.yaml"), "samples": 1,
+                                "shard_size": 1, "sweep": {"kind": "subpixel", "levels": [0.1, 1.0, 2], "magnified": 4}}},
+    "evaluation": {"flows": ["dis"], "region_margin": 4, "sweeps": ["tinysweep"], "sweep_border": 4,
+                   "pairs": {"tinybench": {"pairs": "tinypairs", "crop": 32, "limit": 2}}},
+}
+
+
 @pytest.mark.slow
 def test_tiny_workflow_end_to_end_and_incremental(tmp_path):
-    run = snakemake(tmp_path, "--cores", "2", config=TINY)
+    run = snakemake(tmp_path, "--cores", "2", config=TINY_EVAL)
     assert run.returncode == 0, run.stderr[-3000:]
     results = tmp_path / "results"
     cells = pd.read_csv(results / "tables" / "cells.csv")
-    assert len(cells) == 2 and set(cells["method"]) == {"linear", "phase"}
-    assert cells[["motion_error", "ssim", "psnr", "amplification_object"]].notna().all().all()
+    assert len(cells) == 4 and set(cells["method"]) == {"linear", "phase"}
+    clip, pairs = cells[cells["kind"] == "clip"], cells[cells["kind"] == "pairs"]
+    assert set(clip["benchmark"]) == {"tiny"} and set(pairs["benchmark"]) == {"tinybench"}
+    assert clip[["motion_error", "ssim", "psnr", "amplification_object"]].notna().all().all()
+    assert pairs[["motion_error", "magnification_error", "motion_error_sem"]].notna().all().all()
+    assert (pairs["pairs"] == 2).all() and pairs["data_fingerprint"].str.len().eq(64).all()
     assert cells["config_hash"].str.len().eq(16).all() and cells["code_version"].notna().all()
-    table = (results / "tables" / "motion_error_x4.md").read_text()
+    table = (results / "tables" / "clips" / "motion_error_x4.md").read_text()
     assert "| linear" in table and "dis" in table
+    assert " ± " in (results / "tables" / "tinybench" / "magnification_error_x4.md").read_text()
+    sweep = pd.read_csv(results / "tables" / "tinysweep" / "ssim.csv", index_col=0)
+    assert list(sweep.columns) == ["alpha", "linear", "phase", "input"] and len(sweep) == 2
+    assert sweep["alpha"].tolist() == pytest.approx([40.0, 4.0])
     for video in ["tiny/side_by_side_x4.mp4", "tiny/phase_x4.mp4"]:
         with av.open(str(results / "videos" / video)) as container:
             assert container.streams.video[0].codec_context.name == "h264"
     assert (results / "slices" / "tiny" / "x4.png").stat().st_size > 0
-    assert (results / "plots" / "motion_error_vs_alpha.png").stat().st_size > 0
+    for plot in ["clips/motion_error_vs_alpha.png", "tinybench/magnification_error_vs_alpha.png", "tinysweep/ssim.png"]:
+        assert (results / "plots" / plot).stat().st_size > 0
+    assert (results / "tables" / "tinysweep" / "ssim.html").stat().st_size > 0
 
     report = snakemake(tmp_path, "--report", str(results / "report.html"))
     assert report.returncode == 0, report.stderr[-2000:]
@@ -94,20 +117,54 @@ def test_tiny_workflow_end_to_end_and_incremental(tmp_path):
     nothing = snakemake(tmp_path, "-n")
     assert "Nothing to be done" in nothing.stdout + nothing.stderr
 
-    changed = copy.deepcopy(TINY)
+    # a new alpha: its cells and the tables, nothing at the alphas already done, no sweep
+    more = copy.deepcopy(TINY_EVAL)
+    more["alphas"] = [4, 8]
+    jobs = planned_jobs(snakemake(tmp_path, "-n", config=more))
+    assert jobs.get("magnify") == 2 and jobs.get("evaluate_cell") == 2
+    assert jobs.get("magnify_pairs") == 2 and jobs.get("evaluate_pairs") == 2 and jobs.get("tables") == 1
+    assert not {"evaluate_sweep", "sweep_table", "render_clip", "demo_pairs", "synth_shard"} & set(jobs)
+
+    # one method parameter: that method's chain on every benchmark, and what gathers it
+    changed = copy.deepcopy(TINY_EVAL)
     changed["methods"]["phase"]["sigma"] = 2.0
     jobs = planned_jobs(snakemake(tmp_path, "-n", config=changed))
-    # only the phase chain and what gathers it reruns; the clip, its truth and linear stay
     assert jobs.get("magnify") == 1 and jobs.get("evaluate_cell") == 1 and jobs.get("encode_video") == 1
-    assert "render_clip" not in jobs and "render_truth" not in jobs
+    assert jobs.get("magnify_pairs") == 1 and jobs.get("evaluate_pairs") == 1 and jobs.get("evaluate_sweep") == 1
+    assert jobs.get("tables") == 1 and jobs.get("sweep_table") == 1
+    assert not {"render_clip", "render_truth", "demo_pairs", "synth_shard", "synth_manifest"} & set(jobs)
+
+
+def test_paper_config_builds_the_whole_dag():
+    """config/paper.yaml, from a bare checkout: every benchmark, method, flow model and alpha."""
+    result = subprocess.run([str(BIN / "snakemake"), "-n", "--quiet", "rules", "--configfile", "config/paper.yaml"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = planned_jobs(result)
+    assert jobs.get("evaluate_pairs", 0) >= 5 * 7 * 4 and jobs.get("evaluate_sweep", 0) >= 2 * 5
+    assert jobs.get("download_dataset") or (ROOT / "resources" / "datasets" / "flowmag_test.zip").exists()
+    assert "train_flowmag" not in jobs  # the paper config evaluates the authors' released generators
+
+
+def test_bad_benchmarks_fail_fast_naming_the_key(tmp_path):
+    bad = copy.deepcopy(TINY_EVAL)
+    bad["evaluation"]["pairs"]["tinybench"]["pairs"] = "nope"
+    result = snakemake(tmp_path, "-n", config=bad)
+    assert result.returncode != 0 and "config key evaluation.pairs.tinybench.pairs" in result.stderr + result.stdout
+    clash = copy.deepcopy(TINY_EVAL)
+    clash["evaluation"]["pairs"] = {"tiny": {"pairs": "tinypairs"}}  # the clip's name
+    result = snakemake(tmp_path, "-n", config=clash)
+    assert result.returncode != 0 and "pair benchmarks need names of their own" in result.stderr + result.stdout
+    nosweep = copy.deepcopy(TINY_EVAL)
+    nosweep["evaluation"]["sweeps"] = ["tinypairs"]
+    result = snakemake(tmp_path, "-n", config=nosweep)
+    assert result.returncode != 0 and "is not a synthetic set with a sweep" in result.stderr + result.stdout
 
 
 @pytest.mark.slow
 def test_weights_are_downloaded_verified_and_used_by_evaluation(tmp_path, http_server):
     """download_weights fetches from a (loopback) URL in the manifest, checks the sha256, and an
     evaluation cell under a network flow model waits for that file and loads it."""
-    import hashlib
-    import io
 
     import torch
 
@@ -148,6 +205,43 @@ def test_weights_are_downloaded_verified_and_used_by_evaluation(tmp_path, http_s
 
 
 @pytest.mark.slow
+def test_a_released_test_split_is_downloaded_pinned_and_evaluated(tmp_path, http_server):
+    """download_dataset fetches a FlowMag-style zip from a (loopback) URL, pins its digest (none
+    is published), released_pairs reads it in place, and a pair benchmark scores it."""
+    import zipfile
+
+    import cv2
+    import numpy as np
+
+    buffer = io.BytesIO()
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for k in range(3):
+            frame = (rng.random((40, 60, 3)) * 255).astype(np.uint8)
+            for folder, image in (("frameA", frame), ("frameB", np.roll(frame, 1, axis=1))):
+                zf.writestr(f"test/{folder}/pair_{k}.png", cv2.imencode(".png", image)[1].tobytes())
+        zf.writestr("test_fn.json", '["pair_2.png", "pair_0.png", "pair_1.png"]')
+    http_server.files["/test.zip"] = buffer.getvalue()
+    entry = dict(file="test.zip", url=http_server.url("/test.zip"), sha256=None, format="zip", source="test", licence="test only")
+    (tmp_path / "datasets.yaml").write_text(yaml.safe_dump({"flowmag-test": entry}))
+    config = copy.deepcopy(TINY)
+    config["methods"] = {"linear": {"mode": "static"}}
+    config["pairs"] = {"released": {"archive": "flowmag-test"}}
+    config["evaluation"]["pairs"] = {"split": {"pairs": "released", "crop": 32}}
+    config["datasets"] = {"manifest": str(tmp_path / "datasets.yaml"), "dir": "resources/datasets"}
+
+    target = "results/eval/split/linear/dis/x4.csv"
+    run = snakemake(tmp_path, "--cores", "2", target, config=config)
+    assert run.returncode == 0, run.stderr[-3000:]
+    archive = tmp_path / "resources" / "datasets" / "test.zip"
+    assert archive.read_bytes() == buffer.getvalue()
+    assert (tmp_path / "resources" / "datasets" / "test.zip.sha256").read_text().split()[0] == hashlib.sha256(buffer.getvalue()).hexdigest()
+    cell = pd.read_csv(tmp_path / target)
+    assert cell["pairs"].item() == 3 and cell["motion_error"].item() > 0
+    assert "licence: test only" in (tmp_path / "logs" / "download_dataset" / "test.zip.log").read_text()
+
+
+@pytest.mark.slow
 def test_flowmag_is_trained_and_used_by_the_workflow(tmp_path):
     """pairs from a clip -> train_flowmag -> magnify with the trained model -> evaluated cells;
     changing the training config reruns the FlowMag chain only."""
@@ -171,7 +265,7 @@ def test_flowmag_is_trained_and_used_by_the_workflow(tmp_path):
     flowmag = cells[cells["method"] == "flowmag"]
     assert len(flowmag) == 1 and flowmag["checkpoint_sha256"].str.len().eq(64).all()
     assert flowmag[["motion_error", "ssim", "psnr"]].notna().all().all()
-    assert "| flowmag" in (results / "tables" / "motion_error_x4.md").read_text()
+    assert "| flowmag" in (results / "tables" / "clips" / "motion_error_x4.md").read_text()
     with av.open(str(results / "videos" / "tiny" / "flowmag_x4.mp4")) as container:
         assert container.streams.video[0].frames == 6
 
