@@ -22,7 +22,7 @@ $(ZOO): $(STAMP)
 demo: $(STAMP)
 	$(BIN)/snakemake --cores 2
 	$(BIN)/snakemake --report results/report.html
-	@echo "open results/report.html (tables, plots, videos); tables also in results/tables/*.md"
+	@echo "open results/report.html: it opens on the tables, then plots and videos (tables also in results/tables/*/*.md)"
 
 test: $(ZOO)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest -ra
