@@ -173,8 +173,12 @@ def test_flow_fetch_downloads_and_verifies_from_the_manifest(http_server, tmp_pa
     http_server.files["/w.pth"] = payload
     entry = dict(file="w.pth", url=http_server.url("/w.pth"), sha256=hashlib.sha256(payload).hexdigest(),
                  format="arflow", source="test", licence="MIT")
-    (tmp_path / "weights.yaml").write_text(yaml.safe_dump({"arflow-kitti": entry}))
+    # the manifest also lists FlowMag's released generators: not flow models, so no-argument
+    # fetch (every flow model) leaves them out
+    generator = dict(entry, file="g.pth", url=http_server.url("/missing.pth"), format="flowmag")
+    (tmp_path / "weights.yaml").write_text(yaml.safe_dump({"arflow-kitti": entry, "flowmag-raft": generator}))
     monkeypatch.setenv("MOTIONMAG_WEIGHTS_MANIFEST", str(tmp_path / "weights.yaml"))
     monkeypatch.setenv("MOTIONMAG_WEIGHTS_DIR", str(tmp_path / "weights"))
-    assert main(["flow", "fetch", "arflow-kitti", "-q"]) == 0
+    assert main(["flow", "fetch", "-q"]) == 0
     assert (tmp_path / "weights" / "w.pth").read_bytes() == payload
+    assert not (tmp_path / "weights" / "g.pth").exists()

@@ -154,7 +154,7 @@ def test_bad_benchmarks_fail_fast_naming_the_key(tmp_path):
     clash = copy.deepcopy(TINY_EVAL)
     clash["evaluation"]["pairs"] = {"tiny": {"pairs": "tinypairs"}}  # the clip's name
     result = snakemake(tmp_path, "-n", config=clash)
-    assert result.returncode != 0 and "pair benchmarks need names of their own" in result.stderr + result.stdout
+    assert result.returncode != 0 and "a pair benchmark needs a name of its own" in result.stderr + result.stdout
     nosweep = copy.deepcopy(TINY_EVAL)
     nosweep["evaluation"]["sweeps"] = ["tinypairs"]
     result = snakemake(tmp_path, "-n", config=nosweep)

@@ -427,7 +427,8 @@ def run_flow_fetch(args: argparse.Namespace) -> None:
     from motionmag.flow.weights import WeightsStore
 
     store = WeightsStore()
-    names = args.models or list(store.entries)
+    # every flow model with weights (the manifest also lists FlowMag's released generators)
+    names = args.models or [name for name, entry in store.entries.items() if entry.format != "flowmag"]
     for name in names:
         flow_spec(name)  # an unknown name fails before any download
         store.entry(name)

@@ -56,16 +56,18 @@ def manifest_path(key, rule):
     return str(path)
 
 
-def weight_files(manifest):
-    """Entry name -> file name (the download job checks the rest of each entry)."""
+def manifest_entries(manifest, key):
+    """Entry name -> {file, format, ...} (the download job checks the rest of each entry)."""
     try:
         with open(manifest) as stream:
-            return {
-                name: entry["file"] for name, entry in yaml.safe_load(stream).items()
-            }
+            entries = yaml.safe_load(stream)
+        return {
+            name: {"file": e["file"], "format": e.get("format")}
+            for name, e in entries.items()
+        }
     except (yaml.YAMLError, AttributeError, KeyError, TypeError) as err:
         raise WorkflowError(
-            f"config key weights.manifest: {manifest} is not a manifest of model: {{file, url, sha256, ...}} ({err})"
+            f"config key {key}.manifest: {manifest} is not a manifest of name: {{file, url, sha256, ...}} ({err})"
         ) from None
 
 
@@ -73,8 +75,12 @@ WEIGHTS_MANIFEST = manifest_path("weights", "download_weights")
 DATASETS_MANIFEST = manifest_path("datasets", "download_dataset")
 DATASETS_DIR = config["datasets"]["dir"]
 WEIGHTS_DIR = config["weights"]["dir"]
-WEIGHT_FILES = weight_files(WEIGHTS_MANIFEST)
-DATASET_FILES = weight_files(DATASETS_MANIFEST)
+WEIGHT_ENTRIES = manifest_entries(WEIGHTS_MANIFEST, "weights")
+WEIGHT_FILES = {name: e["file"] for name, e in WEIGHT_ENTRIES.items()}
+DATASET_FILES = {
+    name: e["file"]
+    for name, e in manifest_entries(DATASETS_MANIFEST, "datasets").items()
+}
 
 
 PAIR_SETS = config["pairs"]
@@ -99,9 +105,10 @@ def check_method_variants():
     naming the key)."""
     for name, settings in config["methods"].items():
         kind = name.split("-")[0]
-        if "checkpoint" in settings and settings["checkpoint"] not in WEIGHT_FILES:
+        released = settings.get("checkpoint")
+        if released and WEIGHT_ENTRIES.get(released, {}).get("format") != "flowmag":
             raise WorkflowError(
-                f"config key methods.{name}.checkpoint (read by magnify): {settings['checkpoint']!r} is not in {WEIGHTS_MANIFEST}"
+                f"config key methods.{name}.checkpoint (read by magnify): {released!r} is not a FlowMag generator (format flowmag) in {WEIGHTS_MANIFEST}"
             )
         if "variant" in settings and settings["variant"] not in LEARNED[kind]:
             raise WorkflowError(
@@ -127,18 +134,27 @@ def check_benchmarks():
             raise WorkflowError(
                 f"config key evaluation.pairs.{name}.pairs (read by magnify_pairs): {bench['pairs']!r} is not a key of pairs"
             )
+    for name in RELEASED_PAIR_SETS:
+        if PAIR_SETS[name]["archive"] not in DATASET_FILES:
+            raise WorkflowError(
+                f"config key pairs.{name}.archive (read by released_pairs): {PAIR_SETS[name]['archive']!r} is not in {DATASETS_MANIFEST}"
+            )
     for name in SWEEPS:
         if "sweep" not in SYNTH_SETS.get(name, {}):
             raise WorkflowError(
                 f"config key evaluation.sweeps (read by evaluate_sweep): {name!r} is not a synthetic set with a sweep"
             )
-    # clips and pair benchmarks share results/eval/NAME; groups and sweeps results/tables/NAME
-    names = ["clips", *config["clips"], *PAIR_BENCHMARKS]
+    # clips and pair benchmarks share results/eval/NAME; table groups and sweeps share
+    # results/tables/NAME, and "clips" is the group of every clip
+    names = [*config["clips"], *PAIR_BENCHMARKS]
     clashes = {n for n in names if names.count(n) > 1}
-    clashes |= set(SWEEPS) & {"clips", *PAIR_BENCHMARKS}
+    clashes |= {"clips"} & set(PAIR_BENCHMARKS) | set(SWEEPS) & {
+        "clips",
+        *PAIR_BENCHMARKS,
+    }
     if clashes:
         raise WorkflowError(
-            f"config key evaluation: pair benchmarks need names of their own (not a clip's, a sweep's or 'clips'): {sorted(clashes)}"
+            f"config key evaluation: a pair benchmark needs a name of its own (not a clip's, a sweep's or 'clips'): {sorted(clashes)}"
         )
 
 
@@ -219,17 +235,21 @@ def method_checkpoint(wildcards):
     return []
 
 
-def benchmark_pairs(wildcards):
+def two_frame_settings(method):
+    """A method's settings for pair benchmarks and sweeps: two frames, so static mode (frame 1
+    against frame 0, as FlowMag and Oh et al. evaluate) whatever its mode on clips."""
+    settings = method_settings(method)
+    if "mode" in settings or method.split("-")[0] in ("linear", "phase", "oh2018"):
+        settings["mode"] = "static"
+    return settings
+
+
+def pair_benchmark_file(wildcards):
     return f"results/pairs/{PAIR_BENCHMARKS[wildcards.pairbench]['pairs']}.h5"
 
 
 def released_archive(wildcards):
-    entry = PAIR_SETS[wildcards.pairset]["archive"]
-    if entry not in DATASET_FILES:
-        raise WorkflowError(
-            f"config key pairs.{wildcards.pairset}.archive (read by released_pairs): {entry!r} is not in {DATASETS_MANIFEST}"
-        )
-    return f"{DATASETS_DIR}/{DATASET_FILES[entry]}"
+    return f"{DATASETS_DIR}/{DATASET_FILES[PAIR_SETS[wildcards.pairset]['archive']]}"
 
 
 def sweep_cells(wildcards):

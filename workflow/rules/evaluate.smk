@@ -33,7 +33,7 @@ rule evaluate_cell:
 # Pair benchmarks (FlowMag's test protocol): one cell per benchmark x method x flow model x alpha.
 rule evaluate_pairs:
     input:
-        pairs=benchmark_pairs,
+        pairs=pair_benchmark_file,
         magnified="results/magnified/{pairbench}/{method}/x{alpha}.h5",
         weights=flow_weights,
         checkpoint=method_checkpoint,
@@ -50,8 +50,8 @@ rule evaluate_pairs:
         mem_mb=4000,
         runtime=60,
     params:
-        benchmark=lambda wildcards: PAIR_BENCHMARKS[wildcards.pairbench],
-        method_settings=lambda wildcards: config["methods"][wildcards.method],
+        pair_benchmark=lambda wildcards: PAIR_BENCHMARKS[wildcards.pairbench],
+        method_settings=lambda wildcards: two_frame_settings(wildcards.method),
         device=config["device"],
         weights_manifest=WEIGHTS_MANIFEST,
     script:
@@ -76,7 +76,7 @@ rule evaluate_sweep:
         mem_mb=4000,
         runtime=120,
     params:
-        settings=lambda wildcards: method_settings(wildcards.method),
+        settings=lambda wildcards: two_frame_settings(wildcards.method),
         border=config["evaluation"].get("sweep_border", 8),
         device=config["device"],
     script:

@@ -98,7 +98,7 @@ rule xt_slice:
 # Pair benchmarks: every pair (cropped as the benchmark says) magnified as a two-frame clip.
 rule magnify_pairs:
     input:
-        pairs=benchmark_pairs,
+        pairs=pair_benchmark_file,
         checkpoint=method_checkpoint,
     output:
         "results/magnified/{pairbench}/{method}/x{alpha}.h5",
@@ -113,8 +113,8 @@ rule magnify_pairs:
         mem_mb=4000,
         runtime=60,
     params:
-        benchmark=lambda wildcards: PAIR_BENCHMARKS[wildcards.pairbench],
-        settings=lambda wildcards: method_settings(wildcards.method),
+        pair_benchmark=lambda wildcards: PAIR_BENCHMARKS[wildcards.pairbench],
+        settings=lambda wildcards: two_frame_settings(wildcards.method),
         device=config["device"],
     script:
         "../scripts/magnify_pairs.py"

@@ -10,7 +10,7 @@ from motionmag.io.download import sha256sum
 from motionmag.pipeline import evaluate_pair_cell
 
 torch.set_num_threads(snakemake.threads)
-bench = snakemake.params.benchmark
+bench = snakemake.params.pair_benchmark
 evaluate_pair_cell(
     benchmark=snakemake.wildcards.pairbench,
     method=snakemake.wildcards.method,

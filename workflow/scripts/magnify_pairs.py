@@ -10,7 +10,7 @@ torch.set_num_threads(snakemake.threads)
 settings = dict(snakemake.params.settings)
 if snakemake.input.checkpoint:  # learned methods
     settings["checkpoint"] = snakemake.input.checkpoint
-bench = snakemake.params.benchmark
+bench = snakemake.params.pair_benchmark
 count = magnify_pair_set(
     snakemake.input.pairs,
     snakemake.wildcards.method,

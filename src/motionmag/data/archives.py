@@ -54,9 +54,18 @@ def released_pairs(archive: str | Path) -> Iterator[tuple[np.ndarray, np.ndarray
         listing = posixpath.join(posixpath.dirname(split_dir), f"{split}_fn.json")
         names = [posixpath.basename(m) for m in frames_a if posixpath.dirname(posixpath.dirname(m)) == split_dir]
         if listing in members:
-            names = json.loads(zf.read(listing))
+            try:
+                names = json.loads(zf.read(listing))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                names = None
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise MotionmagError(f"{archive}: {listing} is not a JSON list of file names")
         for name in names:
             a, b = (posixpath.join(split_dir, folder, name) for folder in ("frameA", "frameB"))
             if a not in members or b not in members:
                 raise MotionmagError(f"{archive}: pair {name} lacks {a if a not in members else b}")
-            yield _decode(zf.read(a), a), _decode(zf.read(b), b), name
+            try:
+                data_a, data_b = zf.read(a), zf.read(b)
+            except (zipfile.BadZipFile, OSError) as err:  # a CRC mismatch: a damaged download
+                raise MotionmagError(f"{archive}: {name} is damaged ({err}); delete the zip and download it again") from None
+            yield _decode(data_a, a), _decode(data_b, b), name

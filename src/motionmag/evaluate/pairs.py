@@ -14,6 +14,7 @@ import torch
 from tqdm import tqdm
 
 from motionmag.data.pairs import PairSet
+from motionmag.errors import MotionmagError
 from motionmag.evaluate.metrics import magnification_error, motion_error, summarize
 from motionmag.flow import FlowModel
 from motionmag.methods.base import Magnifier, frame_to_tensor
@@ -67,7 +68,7 @@ def evaluate_pairs(pairs: PairSet, magnified: PairSet, alpha: float, flow_model:
     device = torch.device(device)
     indices = pair_indices(len(pairs), limit)
     if len(magnified) != len(indices):
-        raise ValueError(f"{magnified.path}: {len(magnified)} magnified pairs for {len(indices)} benchmark pairs")
+        raise MotionmagError(f"{magnified.path}: {len(magnified)} magnified pairs for {len(indices)} benchmark pairs (remake it)")
     series: dict[str, list[float]] = {"motion_error": [], "magnification_error": []}
     with torch.no_grad():
         for k, (a, b, _) in enumerate(tqdm(benchmark_pairs(pairs, crop, limit), total=len(indices), disable=not progress)):

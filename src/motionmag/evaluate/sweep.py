@@ -14,6 +14,7 @@ import torch
 from tqdm import tqdm
 
 from motionmag.data.synthetic import SyntheticSet
+from motionmag.errors import MotionmagError
 from motionmag.evaluate.metrics import psnr, ssim, summarize
 from motionmag.methods.base import Magnifier, frame_to_tensor
 
@@ -21,6 +22,8 @@ SCORES = ("ssim", "psnr", "input_ssim")
 
 
 def _crop(x: torch.Tensor, border: int) -> torch.Tensor:
+    if 2 * border + 11 > min(x.shape[-2:]):  # SSIM's 11-tap window must still fit
+        raise MotionmagError(f"sweep border {border} px leaves too little of a {x.shape[-1]}x{x.shape[-2]} frame")
     return x[..., border : x.shape[-2] - border, border : x.shape[-1] - border] if border else x
 
 
@@ -36,7 +39,7 @@ def score_sample(frames, alpha: float, magnifier: Magnifier, border: int = 8,
 
 def evaluate_sweep(samples: SyntheticSet, magnifier: Magnifier, border: int = 8,
                    device: str | torch.device = "cpu", progress: bool = False) -> pd.DataFrame:
-    """One row per sweep level: ``sweep``, ``level`` (input motion in px, or the noise factor),
+    """One row per sweep level: ``sweep_kind``, ``level`` (input motion in px, or the noise factor),
     ``alpha``, ``samples`` and each score's mean, ``_std`` and ``_sem`` over the level's scenes."""
     by_level: dict[int, dict] = {}
     scores: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -45,9 +48,9 @@ def evaluate_sweep(samples: SyntheticSet, magnifier: Magnifier, border: int = 8,
             frames, alpha = samples[i]
             meta = samples.meta(i)
             if "level_index" not in meta:
-                raise ValueError(f"{samples.path}: sample {i} is not from a sweep (no level in its metadata)")
+                raise MotionmagError(f"{samples.path}: sample {i} is not from a sweep (no level in its metadata)")
             key = meta["level_index"]
-            by_level[key] = {"sweep": meta["sweep"], "level": meta["level"], "alpha": alpha}
+            by_level[key] = {"sweep_kind": meta["sweep"], "level": meta["level"], "alpha": alpha}
             for name, value in score_sample(frames, alpha, magnifier, border, device).items():
                 scores[key][name].append(value)
     rows = []

@@ -46,7 +46,7 @@ def _save(fig, path: str | Path) -> Path:
 def plot_sweep(rows: pd.DataFrame, path: str | Path, score: str = "ssim") -> Path:
     """``score`` against the sweep level (log axis), one line per method with standard-error
     bars, the unmagnified input dashed."""
-    kind = rows["sweep"].iloc[0]
+    kind = rows["sweep_kind"].iloc[0]
     fig, ax = plt.subplots(figsize=(5.2, 3.6))
     for method, r in rows.sort_values("level").groupby("method"):
         ax.errorbar(r["level"], r[score], yerr=r[f"{score}_sem"], marker="o", ms=3, capsize=2, label=method)

@@ -55,12 +55,12 @@ def hint(metric: str) -> str:
 
 def metric_table(cells: pd.DataFrame, metric: str, alpha: float) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Methods x flow models at one alpha: the mean of ``metric`` over the benchmarks, and the
-    standard error when the cells come from a single benchmark (else None)."""
+    standard error over pairs when the cells come from one pair benchmark (else None)."""
     subset = cells[cells["alpha"] == alpha]
     table = subset.pivot_table(index="method", columns="flow", values=metric, aggfunc="mean", dropna=False)
     table.columns.name = None
     sem = None
-    if subset["benchmark"].nunique() == 1 and f"{metric}_sem" in subset:
+    if subset["benchmark"].nunique() == 1 and (subset["kind"] != "clip").all() and f"{metric}_sem" in subset:
         sem = subset.pivot_table(index="method", columns="flow", values=f"{metric}_sem", aggfunc="mean", dropna=False)
         sem.columns.name = None
         sem = sem.reindex_like(table)
@@ -85,16 +85,33 @@ def with_errors(table: pd.DataFrame, sem: pd.DataFrame | None, digits: int = 4) 
     return out
 
 
+_LATEX_SPECIAL = {c: "\\" + c for c in "_%&#{}$"}
+
+
+def latex_escape(text: str) -> str:
+    """Plain text (names like flowmag_test) safe inside LaTeX, ± as $\\pm$."""
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in str(text)).replace("±", r"$\pm$").replace("–", "--")
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
 def write_table(table: pd.DataFrame, stem: str | Path, caption: str, sem: pd.DataFrame | None = None) -> list[Path]:
     """Write ``stem``.csv (the means), .md and .tex (mean ± sem); returns the paths."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(stem.with_suffix(".csv"), float_format="%.6g")
+    csv, md, tex = (stem.with_name(stem.name + ext) for ext in (".csv", ".md", ".tex"))  # alpha 1.5 keeps its ".5"
+    _write_text(csv, table.to_csv(float_format="%.6g"))
     text = with_errors(table, sem)
-    stem.with_suffix(".md").write_text(f"### {caption}\n\n{text.to_markdown()}\n")
-    latex = text.to_latex(caption=caption.replace("±", r"$\pm$"), label=f"tab:{stem.parent.name}-{stem.name}")
-    stem.with_suffix(".tex").write_text(latex.replace(" ± ", r" $\pm$ ").replace("–", "--"))
-    return [stem.with_suffix(s) for s in (".csv", ".md", ".tex")]
+    _write_text(md, f"### {caption}\n\n{text.to_markdown()}\n")
+    escaped = text.rename(index=latex_escape, columns=latex_escape).map(latex_escape)
+    escaped.index.name = latex_escape(text.index.name) if text.index.name else None
+    latex = escaped.to_latex(caption=latex_escape(caption), label=f"tab:{stem.parent.name}-{stem.name}".replace("_", "-"))
+    _write_text(tex, latex)
+    return [csv, md, tex]
 
 
 def table_stems(groups: Iterable[str], alphas: Iterable[float]) -> list[str]:
@@ -124,7 +141,7 @@ def write_tables(cells: pd.DataFrame, out_dir: str | Path, alphas: Iterable[floa
 def sweep_table(rows: pd.DataFrame, score: str = "ssim") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Oh et al.'s layout from sweep cells (one row per method and level): levels in rows; the
     alpha used, every method and the unmagnified input in columns; means and standard errors."""
-    kind = rows["sweep"].iloc[0]
+    kind = rows["sweep_kind"].iloc[0]
     level = SWEEP_LEVELS.get(kind, "level")
     mean = rows.pivot_table(index="level", columns="method", values=score, aggfunc="mean")
     sem = rows.pivot_table(index="level", columns="method", values=f"{score}_sem", aggfunc="mean")
@@ -141,7 +158,7 @@ def sweep_table(rows: pd.DataFrame, score: str = "ssim") -> tuple[pd.DataFrame, 
 
 def write_sweep_table(rows: pd.DataFrame, stem: str | Path, score: str = "ssim") -> list[Path]:
     mean, sem = sweep_table(rows, score)
-    kind = rows["sweep"].iloc[0]
+    kind = rows["sweep_kind"].iloc[0]
     caption = (f"{score.upper()} against the ground truth per {SWEEP_LEVELS.get(kind, 'level')} ({kind} sweep, "
                f"{int(rows['samples'].iloc[0])} scenes per level, mean ± standard error); "
                "input: the unmagnified frame, the baseline")
@@ -153,7 +170,7 @@ def table_html(csv_path: str | Path, html_path: str | Path, title: str, note: st
     table = pd.read_csv(csv_path, index_col=0)
     body = table.to_html(float_format=lambda v: f"{v:.4f}", na_rep="–", border=0)
     style = "body{font-family:sans-serif} table{border-collapse:collapse} td,th{padding:4px 10px;border-bottom:1px solid #ccc;text-align:right}"
-    Path(html_path).write_text(
+    _write_text(Path(html_path), 
         f"<!doctype html><html><head><meta charset='utf-8'><style>{style}</style></head><body>"
         f"<h3>{title}</h3><p>{note}</p>{body}</body></html>"
     )
