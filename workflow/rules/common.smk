@@ -1,5 +1,7 @@
 # Helpers shared by every stage: config validation, the clip / method / alpha lists, paths.
 
+import shlex
+import sys
 from pathlib import Path
 
 import yaml
@@ -277,6 +279,53 @@ def flowmag_training(wildcards):
 
 def oh2018_training(wildcards):
     return OH_VARIANTS[wildcards.variant]
+
+
+# --- cluster resources and launchers (README: Cluster) ------------------------------------------
+
+PYTHON = shlex.quote(sys.executable)  # the environment Snakemake runs in, on every node
+RENDEZVOUS_PORT = 29400
+
+
+def training_gpus(settings):
+    return settings.get("gpus", 1)
+
+
+def torchrun(settings):
+    """How a training job starts: torchrun with one process per GPU on one node; across nodes,
+    srun starts one torchrun per node and they meet at a c10d rendezvous on the first node.
+    """
+    gpus, nodes = training_gpus(settings), settings.get("nodes", 1)
+    run = f"{PYTHON} -m torch.distributed.run --nproc_per_node {gpus}"
+    if nodes == 1:
+        return f"{run} --standalone --nnodes 1"
+    # the job step's SLURM_* variables are not all passed on, so ask the scheduler for the nodes
+    first = (
+        '$(scontrol show hostnames "$(squeue -h -j "$SLURM_JOB_ID" -o %N)" | head -n 1)'
+    )
+    return (
+        f"srun --overlap --nodes {nodes} --ntasks-per-node 1 {run} --nnodes {nodes} "
+        f'--rdzv_backend c10d --rdzv_endpoint "{first}:{RENDEZVOUS_PORT}" --rdzv_id "$SLURM_JOB_ID"'
+    )
+
+
+def steps_flag(settings):
+    return f"--steps {settings['steps']}" if settings.get("steps") else ""
+
+
+def gpu_if_learned(wildcards):
+    """One GPU for a learned method's job, none for the classical ones."""
+    return 1 if wildcards.method.split("-")[0] in LEARNED else 0
+
+
+def gpu_if_network_flow(wildcards):
+    """One GPU when the evaluation flow model is a network, none for dis/lk-style ones."""
+    return 1 if wildcards.flow in WEIGHT_FILES else 0
+
+
+def mem_mb(base):
+    """Memory that grows with each cluster-level retry (profile `retries:`)."""
+    return lambda wildcards, attempt: base * attempt
 
 
 def training_flow_weights(wildcards):

@@ -19,7 +19,8 @@ rule evaluate_cell:
         "../../envs/motionmag.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        gpu=gpu_if_network_flow,
+        mem_mb=mem_mb(4000),
         runtime=30,
     params:
         method_settings=lambda wildcards: config["methods"][wildcards.method],
@@ -47,7 +48,8 @@ rule evaluate_pairs:
         "../../envs/motionmag.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        gpu=gpu_if_network_flow,
+        mem_mb=mem_mb(4000),
         runtime=60,
     params:
         pair_benchmark=lambda wildcards: PAIR_BENCHMARKS[wildcards.pairbench],
@@ -73,7 +75,8 @@ rule evaluate_sweep:
         "../../envs/motionmag.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        gpu=gpu_if_learned,
+        mem_mb=mem_mb(4000),
         runtime=120,
     params:
         settings=lambda wildcards: two_frame_settings(wildcards.method),

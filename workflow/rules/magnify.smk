@@ -16,7 +16,8 @@ rule magnify:
         "../../envs/motionmag.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        gpu=gpu_if_learned,
+        mem_mb=mem_mb(4000),
         runtime=60,
     params:
         settings=lambda wildcards: method_settings(wildcards.method),
@@ -110,7 +111,8 @@ rule magnify_pairs:
         "../../envs/motionmag.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        gpu=gpu_if_learned,
+        mem_mb=mem_mb(4000),
         runtime=60,
     params:
         pair_benchmark=lambda wildcards: PAIR_BENCHMARKS[wildcards.pairbench],

@@ -1,6 +1,8 @@
-# Learned magnifiers, one run folder per variant. The trainer resumes from
-# results/train/<model>/<variant>/state/ (not a declared output, so a failed or killed job's
-# progress survives), and writes model.pt, log.csv and loss.png at the end.
+# Learned magnifiers, one run folder per variant, launched by torchrun (one process per GPU;
+# `gpus` and `nodes` per variant). The trainer resumes from results/train/<model>/<variant>/state/
+# (not a declared output, so the progress of a failed, killed or preempted job survives: on
+# SIGTERM it saves the state and exits, and the resubmitted job goes on), and writes model.pt,
+# log.csv and loss.png at the end.
 
 
 rule train_flowmag:
@@ -25,15 +27,21 @@ rule train_flowmag:
         "../../envs/motionmag.yaml"
     threads: 2
     resources:
-        mem_mb=8000,
+        gpu=lambda wildcards: training_gpus(flowmag_training(wildcards)),
+        nodes=lambda wildcards: flowmag_training(wildcards).get("nodes", 1),
+        mem_mb=mem_mb(8000),
         runtime=60,
     params:
+        launcher=lambda wildcards: torchrun(flowmag_training(wildcards)),
         out_dir=lambda wildcards: f"results/train/flowmag/{wildcards.variant}",
-        steps=lambda wildcards: flowmag_training(wildcards).get("steps"),
+        steps=lambda wildcards: steps_flag(flowmag_training(wildcards)),
         device=config["device"],
         weights_manifest=WEIGHTS_MANIFEST,
-    script:
-        "../scripts/train_flowmag.py"
+        weights_dir=WEIGHTS_DIR,
+    shell:
+        "MOTIONMAG_WEIGHTS_MANIFEST={params.weights_manifest:q} MOTIONMAG_WEIGHTS_DIR={params.weights_dir:q} "
+        "OMP_NUM_THREADS={threads} {params.launcher} -m motionmag train flowmag {input.config:q} "
+        "--pairs {input.pairs:q} -o {params.out_dir:q} --device {params.device} {params.steps} > {log:q} 2>&1"
 
 
 rule train_oh2018:
@@ -57,11 +65,15 @@ rule train_oh2018:
         "../../envs/motionmag.yaml"
     threads: 2
     resources:
-        mem_mb=8000,
+        gpu=lambda wildcards: training_gpus(oh2018_training(wildcards)),
+        nodes=lambda wildcards: oh2018_training(wildcards).get("nodes", 1),
+        mem_mb=mem_mb(8000),
         runtime=60,
     params:
+        launcher=lambda wildcards: torchrun(oh2018_training(wildcards)),
         out_dir=lambda wildcards: f"results/train/oh2018/{wildcards.variant}",
-        steps=lambda wildcards: oh2018_training(wildcards).get("steps"),
+        steps=lambda wildcards: steps_flag(oh2018_training(wildcards)),
         device=config["device"],
-    script:
-        "../scripts/train_oh2018.py"
+    shell:
+        "OMP_NUM_THREADS={threads} {params.launcher} -m motionmag train oh2018 {input.config:q} "
+        "--data {input.data:q} -o {params.out_dir:q} --device {params.device} {params.steps} > {log:q} 2>&1"
