@@ -240,6 +240,34 @@ def test_ddp_with_two_processes_matches_one_process(synthetic_file, tmp_path):
     assert any(not torch.equal(a[k], OhMagNet().state_dict()[k]) for k in a)
 
 
+def test_multi_node_rendezvous_matches_one_node(synthetic_file, tmp_path):
+    """The multi-node form of rule train_multinode (one torchrun per node meeting at a c10d
+    rendezvous), with two "nodes" on this machine, trains exactly what one node with two
+    processes does."""
+    import socket
+
+    config = tmp_path / "ddp.yaml"
+    config.write_text(yaml.safe_dump({**TINY_TRAINING, "train": {"steps": 2, "shot_noise": 0.0},
+                                      "log": {"log_every": 1, "val_every": 2, "checkpoint_every": 2}}))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "1"]
+    node = [*torchrun, "--nnodes", "2", "--rdzv_backend", "c10d", "--rdzv_endpoint", f"127.0.0.1:{port}", "--rdzv_id", "test",
+            "-m", "motionmag", *train_command(config, synthetic_file, tmp_path / "nodes")[3:]]
+    agents = [subprocess.Popen(node, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run_env()) for _ in range(2)]
+    outs = [agent.communicate(timeout=300) for agent in agents]
+    assert all(agent.returncode == 0 for agent in agents), outs[0][1][-2000:] + outs[1][1][-2000:]
+    standalone = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "motionmag"]
+    one = subprocess.run(standalone + train_command(config, synthetic_file, tmp_path / "node")[3:], capture_output=True,
+                         text=True, env=run_env(), timeout=300)
+    assert one.returncode == 0, one.stderr[-2000:]
+    assert torch.load(tmp_path / "nodes" / "state" / "latest.pt", weights_only=True)["config"]["world_size"] == 2
+    a = torch.load(tmp_path / "nodes" / "model.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "node" / "model.pt", weights_only=True)["state_dict"]
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+
+
 def test_paper_loss_trains_through_the_target_encoding(synthetic_file, tmp_path):
     config = tmp_path / "paper.yaml"
     config.write_text(yaml.safe_dump({**TINY_TRAINING, "train": {"steps": 2, "loss": "paper"},

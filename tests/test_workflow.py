@@ -329,3 +329,22 @@ def test_oh2018_is_trained_and_used_by_the_workflow(tmp_path):
     config["methods"]["oh2018"]["variant"] = "nope"
     bad = snakemake(tmp_path, "-n", config=config)
     assert bad.returncode != 0 and "config key methods.oh2018.variant (read by magnify)" in bad.stderr + bad.stdout
+
+
+def test_a_multi_node_variant_is_launched_by_srun_and_a_rendezvous(tmp_path):
+    """nodes > 1 routes a variant to rule train_multinode: one SLURM job over the nodes, srun
+    starting one torchrun per node, GPUs per node through slurm_extra (the mechanics are tested
+    in test_oh2018's rendezvous test; a real multi-node cluster is not available here)."""
+    (tmp_path / "fm.yaml").write_text(yaml.safe_dump({"name": "tiny", "train": {"steps": 3, "flow": "lk"}}))
+    config = copy.deepcopy(TINY)
+    config["pairs"] = {"tinyset": {"clips": ["tiny"]}}
+    config["training"] = {"flowmag": {"big": {"config": str(tmp_path / "fm.yaml"), "pairs": "results/pairs/tinyset.h5",
+                                              "gpus": 4, "nodes": 2}}}
+    config["methods"]["flowmag"] = {"variant": "big"}
+    result = snakemake(tmp_path, "-n", "-p", "results/train/flowmag/big/model.pt", config=config)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert planned_jobs(result).get("train_multinode") == 1 and "train_flowmag" not in planned_jobs(result)
+    command = result.stdout
+    assert "srun -n 2 --ntasks-per-node=1" in command and "--nnodes 2 --nproc_per_node 4" in command
+    assert "--rdzv_backend c10d" in command and "-m motionmag train flowmag" in command
+    assert "--ntasks-per-node=1 --gpus-per-node=4" in command  # rule's slurm_extra, shown with its resources

@@ -292,21 +292,47 @@ def training_gpus(settings):
 
 
 def torchrun(settings):
-    """How a training job starts: torchrun with one process per GPU on one node; across nodes,
-    srun starts one torchrun per node and they meet at a c10d rendezvous on the first node.
-    """
-    gpus, nodes = training_gpus(settings), settings.get("nodes", 1)
-    run = f"{PYTHON} -m torch.distributed.run --nproc_per_node {gpus}"
-    if nodes == 1:
-        return f"{run} --standalone --nnodes 1"
-    # the job step's SLURM_* variables are not all passed on, so ask the scheduler for the nodes
+    """A single-node training job: torchrun, one process per GPU (one on a CPU)."""
+    return f"{PYTHON} -m torch.distributed.run --standalone --nnodes 1 --nproc_per_node {training_gpus(settings)}"
+
+
+# variants trained across nodes: "<model>/<variant>" -> settings (rule train_multinode)
+MULTINODE = {
+    f"{model}/{variant}": settings
+    for model, variants in LEARNED.items()
+    for variant, settings in variants.items()
+    if settings.get("nodes", 1) > 1
+}
+
+
+def single_node(variants):
+    return [v for v, settings in variants.items() if settings.get("nodes", 1) == 1]
+
+
+def multinode_rendezvous(wildcards):
+    """srun starts one torchrun per node (one process per GPU each); they meet at a c10d
+    rendezvous on the job's first node. The job step's SLURM_* variables are not all passed on,
+    so the node list comes from the scheduler."""
+    settings = MULTINODE[wildcards.run]
     first = (
         '$(scontrol show hostnames "$(squeue -h -j "$SLURM_JOB_ID" -o %N)" | head -n 1)'
     )
     return (
-        f"srun --overlap --nodes {nodes} --ntasks-per-node 1 {run} --nnodes {nodes} "
+        f"{PYTHON} -m torch.distributed.run --nnodes {settings['nodes']} --nproc_per_node {training_gpus(settings)} "
         f'--rdzv_backend c10d --rdzv_endpoint "{first}:{RENDEZVOUS_PORT}" --rdzv_id "$SLURM_JOB_ID"'
     )
+
+
+def multinode_inputs(wildcards):
+    model = wildcards.run.split("/")[0]
+    settings = MULTINODE[wildcards.run]
+    inputs = {"config": settings["config"]}
+    if model == "flowmag":
+        inputs["data"] = settings["pairs"]
+        inputs["weights"] = flow_weights_of(settings)
+    else:
+        inputs["data"] = settings["data"]
+    return inputs
 
 
 def steps_flag(settings):
@@ -330,7 +356,11 @@ def mem_mb(base):
 
 def training_flow_weights(wildcards):
     """The checkpoint of the flow model a FlowMag variant trains through (none for lk)."""
-    with open(flowmag_training(wildcards)["config"]) as stream:
+    return flow_weights_of(flowmag_training(wildcards))
+
+
+def flow_weights_of(settings):
+    with open(settings["config"]) as stream:
         flow = (yaml.safe_load(stream).get("train") or {}).get("flow", "raft-things")
     if flow in WEIGHT_FILES:
         return f"{WEIGHTS_DIR}/{WEIGHT_FILES[flow]}"
