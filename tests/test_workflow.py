@@ -36,11 +36,16 @@ TINY = {
 }
 
 
+def snakemake_command(workdir: Path) -> list[str]:
+    """This workflow, run in ``workdir`` on its config.yaml."""
+    return [str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+            "--configfile", str(workdir / "config.yaml")]
+
+
 def snakemake(workdir: Path, *args: str, config: dict | None = None) -> subprocess.CompletedProcess:
     if config is not None:
         (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    command = [str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(workdir / "config.yaml"), *args]
+    command = [*snakemake_command(workdir), *args]
     env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}")
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
 

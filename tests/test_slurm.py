@@ -1,0 +1,158 @@
+"""profiles/slurm through a real single-node SLURM cluster (../shared/tools/slurm_local_cluster.sh:
+slurmctld, slurmd, slurmdbd for sacct, two fake GPUs). Needs root and apt-get; CI sets
+MOTIONMAG_REQUIRE_SLURM=1 so that it fails there rather than skips."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from test_workflow import TINY, snakemake_command
+
+ROOT = Path(__file__).resolve().parents[1]
+CLUSTER = ROOT.parent / "shared" / "tools" / "slurm_local_cluster.sh"
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    missing = [what for what, ok in (("root", os.geteuid() == 0), ("apt-get", shutil.which("apt-get")),
+                                     (str(CLUSTER), CLUSTER.is_file())) if not ok]
+    if missing:
+        if os.environ.get("MOTIONMAG_REQUIRE_SLURM"):
+            pytest.fail(f"the SLURM test needs {', '.join(missing)}")
+        pytest.skip(f"the SLURM test needs {', '.join(missing)} (CI has them)")
+    env = dict(os.environ, SLURM_LOCAL_GPUS="2")
+    up = subprocess.run(["bash", str(CLUSTER), "up"], env=env, capture_output=True, text=True, timeout=600)
+    assert up.returncode == 0, up.stderr[-3000:]
+    yield
+    subprocess.run(["bash", str(CLUSTER), "stop"], env=env, capture_output=True, timeout=300)
+
+
+def local_profile(tmp_path: Path) -> Path:
+    """profiles/slurm with the local cluster's partition and account, sizes that fit its one
+    2-CPU node, and quick status checks; everything else (retries, groups, signals) as shipped."""
+    profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    profile.pop("set-threads")
+    profile["set-resources"] = {
+        rule: {k: v for k, v in settings.items() if k == "slurm_extra"} | {"mem_mb": "500 * attempt", "runtime": 10}
+        for rule, settings in profile["set-resources"].items()
+    }
+    profile.update({"jobs": 4, "cores": 2, "latency-wait": 5, "slurm-init-seconds-before-status-checks": 2,
+                    "default-resources": {"slurm_partition": "debug", "slurm_account": "root", "mem_mb": 500,
+                                          "runtime": 10}})
+    folder = tmp_path / "profile"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(yaml.safe_dump(profile))
+    return folder
+
+
+def sacct(since: str) -> list[dict]:
+    out = subprocess.run(["sacct", "-X", "--parsable2", "--noheader", "-S", since,
+                          "-o", "JobID,Comment%200,AllocTRES%80,State"], capture_output=True, text=True, check=True).stdout
+    return [dict(zip(("id", "comment", "tres", "state"), line.split("|"))) for line in out.splitlines() if line]
+
+
+def run_on_cluster(workdir: Path, profile: Path, *args: str, wait: bool = True):
+    command = ["timeout", "-s", "INT", "-k", "60", "600",
+               *snakemake_command(workdir), "--profile", str(profile), *args]
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    if wait:
+        return subprocess.run(command, capture_output=True, text=True, env=env)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+
+GROUPS = ("report", "videos")  # profiles/slurm's groups of small jobs
+
+
+def rules_of(jobs: list[dict]) -> list[str]:
+    """Rule names from the executor plugin's job comments (rule_<name>_wildcards_<values>), or
+    group:<name> for a group job (rule_<group>_<its rules>)."""
+    names = []
+    for job in jobs:
+        body = job["comment"].removeprefix("rule_")
+        group = next((g for g in GROUPS if body.startswith(f"{g}_")), None)
+        names.append(f"group:{group}" if group else body.split("_wildcards")[0])
+    return names
+
+
+def test_the_workflow_runs_on_slurm_reruns_one_chain_and_recovers_a_killed_job(cluster, tmp_path):
+    training = {
+        "name": "tiny", "model": {"width": 4, "levels": 3},
+        "data": {"crop": 32, "batch_size": 2, "num_workers": 0, "val_pairs": 1},
+        "train": {"steps": 3, "flow": "lk"}, "log": {"log_every": 1, "val_every": 100, "checkpoint_every": 1},
+    }
+    (tmp_path / "fm.yaml").write_text(yaml.safe_dump(training))
+    config = copy.deepcopy(TINY)
+    config["pairs"] = {"tinyset": {"clips": ["tiny"], "spacings": [1, 2]}}
+    config["training"] = {"flowmag": {"tiny": {"config": str(tmp_path / "fm.yaml"), "pairs": "results/pairs/tinyset.h5"}}}
+    config["methods"]["flowmag"] = {"variant": "tiny", "batch_size": 2}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    profile = local_profile(tmp_path)
+
+    # 1. everything through sbatch, GPU rules on the declared GPUs, all COMPLETED in sacct
+    since = time.strftime("%Y-%m-%dT%H:%M:%S")
+    first = run_on_cluster(tmp_path, profile)
+    assert first.returncode == 0, first.stderr[-4000:]
+    jobs = sacct(since)
+    assert jobs and all(job["state"] == "COMPLETED" for job in jobs), jobs
+    ran = rules_of(jobs)
+    for rule in ("render_clip", "render_truth", "demo_pairs", "train_flowmag", "magnify", "evaluate_cell", "tables"):
+        assert rule in ran, (rule, ran)
+    assert {"group:report", "group:videos"} <= set(ran), ran  # small jobs went in groups
+    gpu = {j["comment"] for j in jobs if "gres/gpu=1" in j["tres"]}
+    assert any(c.startswith("rule_train_flowmag") for c in gpu) and any("flowmag" in c and c.startswith("rule_magnify") for c in gpu)
+    assert not any("linear" in c or "phase" in c for c in gpu), gpu  # classical methods get no GPU
+    assert (tmp_path / "results" / "tables" / "clips" / "motion_error_x4.md").is_file()
+
+    # 2. a changed training config reruns the FlowMag chain only; its training job, killed
+    #    (scancel: SIGTERM, then SIGKILL), is resubmitted by the profile's retries and resumes
+    training["train"]["steps"] = 150
+    (tmp_path / "fm.yaml").write_text(yaml.safe_dump(training))
+    since = time.strftime("%Y-%m-%dT%H:%M:%S")
+    second = run_on_cluster(tmp_path, profile, wait=False)
+    state = tmp_path / "results" / "train" / "flowmag" / "tiny" / "state" / "latest.pt"
+    deadline = time.time() + 300
+    while time.time() < deadline and second.poll() is None:
+        if state.exists() and torch.load(state, weights_only=False).get("step", 0) >= 8:  # past run 1's 3
+            break
+        time.sleep(0.3)
+    # squeue asks slurmctld itself (sacct learns of a running job only later)
+    queue = subprocess.run(["squeue", "-h", "-t", "RUNNING", "-o", "%i|%k"], capture_output=True, text=True, check=True).stdout
+    training_jobs = [line.split("|")[0] for line in queue.splitlines() if "|rule_train_flowmag" in line]
+    assert training_jobs, f"the training job was not seen running: {queue}"
+    subprocess.run(["scancel", training_jobs[0]], check=True)
+    output, _ = second.communicate(timeout=600)
+    assert second.returncode == 0, output[-4000:]
+    jobs = sacct(since)
+    states = [(name, job["state"]) for name, job in zip(rules_of(jobs), jobs)]
+    assert ("train_flowmag", "CANCELLED") in [(n, s.split()[0]) for n, s in states], states
+    assert [s for n, s in states if n == "train_flowmag"][-1] == "COMPLETED"
+    retried = [j for n, j in zip(rules_of(jobs), jobs) if n == "train_flowmag"][-1]
+    assert "mem=1000M" in retried["tres"], retried  # the retry asked for 2 x 500 MB
+    assert not {"render_clip", "render_truth", "demo_pairs"} & set(rules_of(jobs)), states
+    magnified = [j["comment"] for j in jobs if j["comment"].startswith("rule_magnify")]
+    assert magnified and all("flowmag" in c for c in magnified), magnified  # linear and phase stay
+    log = (tmp_path / "logs" / "train_flowmag" / "tiny.log").read_text()  # the last attempt's
+    resumed = [int(m) for m in re.findall(r"resuming from step (\d+)", log)]
+    assert resumed and resumed[-1] >= 8, log[-2000:]
+
+    # the resumed run ends where an uninterrupted one does
+    reference = subprocess.run([sys.executable, "-m", "motionmag", "train", "flowmag", str(tmp_path / "fm.yaml"),
+                                "--pairs", str(tmp_path / "results" / "pairs" / "tinyset.h5"), "-o", str(tmp_path / "ref"),
+                                "--device", "cpu", "-q"], capture_output=True, text=True, cwd=tmp_path)
+    assert reference.returncode == 0, reference.stderr[-2000:]
+    a = torch.load(tmp_path / "ref" / "model.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "results" / "train" / "flowmag" / "tiny" / "model.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
