@@ -4,7 +4,6 @@ MOTIONMAG_REQUIRE_SLURM=1 so that it fails there rather than skips."""
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 import shutil
@@ -17,7 +16,7 @@ import pytest
 import torch
 import yaml
 
-from test_workflow import TINY, snakemake_command
+from test_workflow import snakemake_command, with_tiny_flowmag
 
 ROOT = Path(__file__).resolve().parents[1]
 CLUSTER = ROOT.parent / "shared" / "tools" / "slurm_local_cluster.sh"
@@ -88,16 +87,7 @@ def rules_of(jobs: list[dict]) -> list[str]:
 
 
 def test_the_workflow_runs_on_slurm_reruns_one_chain_and_recovers_a_killed_job(cluster, tmp_path):
-    training = {
-        "name": "tiny", "model": {"width": 4, "levels": 3},
-        "data": {"crop": 32, "batch_size": 2, "num_workers": 0, "val_pairs": 1},
-        "train": {"steps": 3, "flow": "lk"}, "log": {"log_every": 1, "val_every": 100, "checkpoint_every": 1},
-    }
-    (tmp_path / "fm.yaml").write_text(yaml.safe_dump(training))
-    config = copy.deepcopy(TINY)
-    config["pairs"] = {"tinyset": {"clips": ["tiny"], "spacings": [1, 2]}}
-    config["training"] = {"flowmag": {"tiny": {"config": str(tmp_path / "fm.yaml"), "pairs": "results/pairs/tinyset.h5"}}}
-    config["methods"]["flowmag"] = {"variant": "tiny", "batch_size": 2}
+    training, config = with_tiny_flowmag(tmp_path, val_every=1000)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     profile = local_profile(tmp_path)
 

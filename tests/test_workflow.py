@@ -246,20 +246,27 @@ def test_a_released_test_split_is_downloaded_pinned_and_evaluated(tmp_path, http
     assert "licence: test only" in (tmp_path / "logs" / "download_dataset" / "test.zip.log").read_text()
 
 
-@pytest.mark.slow
-def test_flowmag_is_trained_and_used_by_the_workflow(tmp_path):
-    """pairs from a clip -> train_flowmag -> magnify with the trained model -> evaluated cells;
-    changing the training config reruns the FlowMag chain only."""
+def with_tiny_flowmag(tmp_path: Path, val_every: int = 3) -> tuple[dict, dict]:
+    """TINY plus a FlowMag variant trained for 3 steps on pairs of its clip (through lk, so no
+    weights), written to tmp_path/fm.yaml; returns (training config, workflow config)."""
     training = {
         "name": "tiny", "model": {"width": 4, "levels": 3},
         "data": {"crop": 32, "batch_size": 2, "num_workers": 0, "val_pairs": 1},
-        "train": {"steps": 3, "flow": "lk"}, "log": {"log_every": 1, "val_every": 3, "checkpoint_every": 1},
+        "train": {"steps": 3, "flow": "lk"}, "log": {"log_every": 1, "val_every": val_every, "checkpoint_every": 1},
     }
     (tmp_path / "fm.yaml").write_text(yaml.safe_dump(training))
     config = copy.deepcopy(TINY)
     config["pairs"] = {"tinyset": {"clips": ["tiny"], "spacings": [1, 2]}}
     config["training"] = {"flowmag": {"tiny": {"config": str(tmp_path / "fm.yaml"), "pairs": "results/pairs/tinyset.h5"}}}
     config["methods"]["flowmag"] = {"variant": "tiny", "batch_size": 2}
+    return training, config
+
+
+@pytest.mark.slow
+def test_flowmag_is_trained_and_used_by_the_workflow(tmp_path):
+    """pairs from a clip -> train_flowmag -> magnify with the trained model -> evaluated cells;
+    changing the training config reruns the FlowMag chain only."""
+    training, config = with_tiny_flowmag(tmp_path)
 
     run = snakemake(tmp_path, "--cores", "2", config=config)
     assert run.returncode == 0, run.stderr[-3000:]
