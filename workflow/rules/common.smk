@@ -13,6 +13,7 @@ from motionmag.config import validate_config
 from motionmag.errors import MotionmagError
 from motionmag.report.tables import group_metrics, table_stems as table_stems_of
 from motionmag.synth.generate import shard_count
+from motionmag.data.sources import LAYOUTS, SUBSETS
 
 try:
     validate_config(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
@@ -88,6 +89,57 @@ DATASET_FILES = {
 PAIR_SETS = config["pairs"]
 DEMO_PAIR_SETS = [name for name, p in PAIR_SETS.items() if "clips" in p]
 RELEASED_PAIR_SETS = [name for name, p in PAIR_SETS.items() if "archive" in p]
+# pair sets built from the real datasets (FlowMag's recipe); defaults filled here, the schema's
+# do not reach into named entries
+BUILD_DEFAULTS = {
+    "split": "train",
+    "subsets": list(SUBSETS),
+    "selection": "filter",
+    "included": "flowmag-train-included",
+    "flow": "raft-things",
+    "flow_size": 512,
+    "batch_size": 16,
+    "num_workers": 4,
+    "amp": True,
+    "short_side": 512,
+    "encoding": "webp",
+    "seed": 0,
+    "shards": {},
+}
+# about 2,000 candidates a shard at full scale (specs/datasets.md §1.2 counts)
+DEFAULT_SHARDS = {
+    "youtube_vos": 24,
+    "davis": 2,
+    "vimeo": 100,
+    "tao_n1": 100,
+    "tao_n5": 100,
+    "uvo_n1": 10,
+    "uvo_n5": 10,
+}
+BUILT_PAIR_SETS = {
+    name: {
+        **BUILD_DEFAULTS,
+        **p["build"],
+        "filter": {
+            "mse_min": 10,
+            "p99_9_max": 20,
+            "p80_max": 2,
+            "p0_01_max": 0.1,
+            **p["build"].get("filter", {}),
+        },
+        "shards": {**DEFAULT_SHARDS, **p["build"].get("shards", {})},
+    }
+    for name, p in PAIR_SETS.items()
+    if "build" in p
+}
+BUILT_TRAIN_SETS = [n for n, b in BUILT_PAIR_SETS.items() if b["split"] == "train"]
+BUILT_TEST_SETS = [n for n, b in BUILT_PAIR_SETS.items() if b["split"] == "test"]
+UVO = {
+    "min_available": 0.95,
+    "youtube_fallback": False,
+    "youtube_url": "https://www.youtube.com/watch?v={id}",
+    **config.get("uvo", {}),
+}
 # the schema's defaults do not reach into named entries: fill them here
 SYNTH_SETS = {
     name: {"source": {"kind": "demo"}, "shard_size": 1000, "seed": 0, **settings}
@@ -185,6 +237,130 @@ def synth_shards(wildcards):
     )
 
 
+def pair_set_file(name):
+    """The file a pair set is read from: a built training set is a manifest of shards."""
+    if name in BUILT_TRAIN_SETS:
+        return f"results/pairs/{name}/manifest.json"
+    return f"results/pairs/{name}.h5"
+
+
+def build_settings(wildcards):
+    return BUILT_PAIR_SETS[wildcards.pairset]
+
+
+def layout_of(wildcards):
+    return LAYOUTS[(wildcards.dataset, wildcards.split)]
+
+
+def extracted(entry):
+    """Where the workflow unpacks an archive of the datasets manifest."""
+    return f"{DATASETS_DIR}/extracted/{entry}"
+
+
+def frame_index_inputs(wildcards):
+    """The extracted folder a dataset split lives in (UVO: the rebuilt clips' manifest), plus
+    the lists it reads (UVO's dense jsons)."""
+    layout = layout_of(wildcards)
+    if layout.archive == "uvo-videos":
+        inputs = {"root": f"{DATASETS_DIR}/uvo/clips.tsv"}
+    else:
+        inputs = {"root": extracted(layout.archive)}
+    for entry in layout.lists:
+        inputs[entry] = f"{DATASETS_DIR}/{DATASET_FILES[entry]}"
+    return inputs
+
+
+def subset_index(wildcards):
+    """The frame index of a subset's dataset, in the split of its pair set."""
+    dataset, _ = SUBSETS[wildcards.subset]
+    split = BUILT_PAIR_SETS[wildcards.pairset]["split"]
+    return f"results/datasets/frames/{dataset}_{split}.json"
+
+
+def subset_candidates(wildcards):
+    split = BUILT_PAIR_SETS[wildcards.pairset]["split"]
+    return f"results/datasets/candidates/{wildcards.subset}_{split}.csv"
+
+
+def pair_shard_inputs(wildcards):
+    """A shard's candidates and frames, and what selects its pairs: the statistics (filter), or
+    the authors' train_included.json."""
+    settings = build_settings(wildcards)
+    inputs = {
+        "index": subset_index(wildcards),
+        "candidates": subset_candidates(wildcards),
+    }
+    if settings["selection"] == "included":
+        inputs["included"] = f"{DATASETS_DIR}/{DATASET_FILES[settings['included']]}"
+    else:
+        inputs["stats"] = (
+            "results/pairs/{pairset}/stats/{subset}/{shard}.csv".format(**wildcards)
+        )
+    return inputs
+
+
+def stats_flow_weights(wildcards):
+    """The checkpoint of the flow model that measures a pair set's motion (none for dis/lk)."""
+    flow = build_settings(wildcards)["flow"]
+    return [f"{WEIGHTS_DIR}/{WEIGHT_FILES[flow]}"] if flow in WEIGHT_FILES else []
+
+
+def subset_shards(name, pattern):
+    """Every shard file of a built pair set, by subset."""
+    settings = BUILT_PAIR_SETS[name]
+    return [
+        pattern.format(pairset=name, subset=subset, shard=k)
+        for subset in settings["subsets"]
+        for k in range(settings["shards"][subset])
+    ]
+
+
+def synth_source_archives(wildcards):
+    """The unpacked archives a synthetic set's COCO / VOC folders lie in, so that the workflow
+    downloads and unpacks them first (folders elsewhere are taken as they are)."""
+    inputs = []
+    for path in SYNTH_SETS[wildcards.synthset]["source"].values():
+        parts = Path(str(path)).parts
+        base = Path(DATASETS_DIR, "extracted").parts
+        if parts[: len(base)] == base and len(parts) > len(base):
+            inputs.append(extracted(parts[len(base)]))
+    return inputs
+
+
+def uvo_times(wildcards):
+    """Kinetics' annotation CSV (clip start and end times), needed by the YouTube fallback only."""
+    if UVO["youtube_fallback"]:
+        return [f"{DATASETS_DIR}/{DATASET_FILES['kinetics400-val-csv']}"]
+    return []
+
+
+def check_built_pair_sets():
+    for name, settings in BUILT_PAIR_SETS.items():
+        unknown = sorted(set(settings["subsets"]) - set(SUBSETS))
+        if unknown:
+            raise WorkflowError(
+                f"config key pairs.{name}.build.subsets (read by pair_candidates): {unknown} are not FlowMag subsets ({', '.join(SUBSETS)})"
+            )
+        if settings["selection"] == "included" and settings["included"] not in DATASET_FILES:
+            raise WorkflowError(
+                f"config key pairs.{name}.build.included (read by pair_shard): {settings['included']!r} is not in {DATASETS_MANIFEST}"
+            )
+        needed = {
+            e
+            for s in settings["subsets"]
+            for key in [(SUBSETS[s][0], settings["split"])]
+            for e in (LAYOUTS[key].archive, *LAYOUTS[key].lists)
+        } - {"uvo-videos"}
+        missing = sorted(needed - set(DATASET_FILES))
+        if missing:
+            raise WorkflowError(
+                f"config key pairs.{name}.build.subsets (read by frame_index): {DATASETS_MANIFEST} lacks {missing}"
+            )
+
+
+check_built_pair_sets()
+
+
 def one_of(names):
     """A wildcard regex matching exactly these names (and nothing when the list is empty)."""
     return "|".join(names) if names else "(?!x)x"
@@ -247,7 +423,7 @@ def two_frame_settings(method):
 
 
 def pair_benchmark_file(wildcards):
-    return f"results/pairs/{PAIR_BENCHMARKS[wildcards.pairbench]['pairs']}.h5"
+    return pair_set_file(PAIR_BENCHMARKS[wildcards.pairbench]["pairs"])
 
 
 def released_archive(wildcards):

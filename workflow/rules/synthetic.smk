@@ -3,6 +3,8 @@
 
 
 rule synth_index:
+    input:
+        synth_source_archives,
     output:
         "results/synthetic/{synthset}/sources.json",
     log:

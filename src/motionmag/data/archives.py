@@ -1,5 +1,5 @@
-"""Dataset archives: the manifest (config/datasets.yaml), verified resumable downloads (the same
-machinery as the flow weights), and pair sets read straight out of a released zip.
+"""Archives: safe extraction (no member may land outside its folder), and pair sets read
+straight out of a released zip.
 
 FlowMag's test split is never regenerated (its sampler is unseeded and has two bugs,
 specs/datasets.md §1.6): the authors' released zip is read as it is.
@@ -8,7 +8,11 @@ specs/datasets.md §1.6): the authors' released zip is read as it is.
 from __future__ import annotations
 
 import json
+import os
 import posixpath
+import re
+import shutil
+import tarfile
 import zipfile
 from pathlib import Path
 from typing import Iterator
@@ -17,16 +21,91 @@ import cv2
 import numpy as np
 
 from motionmag.errors import MotionmagError
-from motionmag.flow.weights import REPO_ROOT, WeightsStore
+
+EXTRACTED_MARK = ".extracted.json"
 
 
-class DatasetStore(WeightsStore):
-    """config/datasets.yaml (or ``$MOTIONMAG_DATASETS_MANIFEST``) and resources/datasets/."""
+def _unsafe_reason(name: str) -> str | None:
+    """Why an archive member name may not be extracted (None: it is safe)."""
+    if not name or "\0" in name:
+        return "an empty name"
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return "an absolute path"
+    if ".." in re.split(r"[/\\]", name):
+        return "a '..' component"
+    return None
 
-    formats = ("zip",)
-    what = "datasets manifest"
-    default_manifest = ("MOTIONMAG_DATASETS_MANIFEST", REPO_ROOT / "config" / "datasets.yaml")
-    default_root = ("MOTIONMAG_DATASETS_DIR", REPO_ROOT / "resources" / "datasets")
+
+def _members(archive: Path, fmt: str) -> list[tuple[str, int, str]]:
+    """(name, size, kind) of every member, kind "file" or "dir"; links and devices are refused."""
+    if fmt == "zip":
+        with zipfile.ZipFile(archive) as zf:
+            out = []
+            for info in zf.infolist():
+                if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                    raise MotionmagError(f"{archive}: member {info.filename!r} is a symbolic link; refused")
+                out.append((info.filename, info.file_size, "dir" if info.is_dir() else "file"))
+            return out
+    with tarfile.open(archive, "r:gz" if fmt == "tar.gz" else "r:") as tf:
+        out = []
+        for info in tf.getmembers():
+            if not (info.isfile() or info.isdir()):
+                raise MotionmagError(f"{archive}: member {info.name!r} is a link or device; refused")
+            out.append((info.name, info.size, "dir" if info.isdir() else "file"))
+        return out
+
+
+def extract_archive(archive: str | Path, dest: str | Path, fmt: str, progress: bool = False) -> dict:
+    """Extract ``archive`` into the folder ``dest``, all or nothing.
+
+    Every member name is checked before anything is written: an absolute path, a '..' component
+    or a link refuses the whole archive. Members go into ``dest.partial`` (CRCs checked while
+    reading), which is renamed to ``dest`` at the end; the archive itself is never touched.
+    ``dest/.extracted.json`` records the archive's size and the member count and bytes.
+    """
+    from tqdm import tqdm
+
+    archive, dest = Path(archive), Path(dest)
+    try:
+        members = _members(archive, fmt)
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as err:
+        raise MotionmagError(f"{archive}: not a readable {fmt} archive ({err})") from None
+    for name, _, _ in members:
+        reason = _unsafe_reason(name)
+        if reason:
+            raise MotionmagError(f"{archive}: member {name!r} has {reason}; refused (nothing extracted)")
+    partial = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    files = [m for m in members if m[2] == "file"]
+    bar = tqdm(total=sum(size for _, size, _ in files), unit="B", unit_scale=True, desc=archive.name, disable=not progress)
+    try:
+        if fmt == "zip":
+            with zipfile.ZipFile(archive) as zf:
+                for name, size, kind in members:
+                    target = partial / name
+                    if kind == "dir":
+                        target.mkdir(parents=True, exist_ok=True)
+                        continue
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(name) as src, open(target, "wb") as out:
+                        shutil.copyfileobj(src, out, 1 << 20)
+                    bar.update(size)
+        else:
+            with tarfile.open(archive, "r:gz" if fmt == "tar.gz" else "r:") as tf:
+                tf.extractall(partial, filter="data")  # the stdlib's own guard, on top of ours
+                bar.update(bar.total)
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as err:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise MotionmagError(f"{archive}: damaged ({err}); delete it and download it again") from None
+    finally:
+        bar.close()
+    record = dict(archive=archive.name, archive_bytes=archive.stat().st_size, files=len(files),
+                  bytes=sum(size for _, size, _ in files))
+    (partial / EXTRACTED_MARK).write_text(json.dumps(record, indent=1) + "\n")
+    shutil.rmtree(dest, ignore_errors=True)
+    os.replace(partial, dest)
+    return record
 
 
 def _decode(data: bytes, name: str) -> np.ndarray:

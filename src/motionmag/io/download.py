@@ -1,17 +1,22 @@
-"""Verified, resumable, retried HTTP downloads (model weights now, dataset archives later).
+"""Verified, resumable, retried HTTP downloads (model weights and dataset archives).
 
 ``fetch(url, dest, sha256=...)`` writes ``dest`` only once the whole file has arrived and its
 digest matches; a partial download stays in ``dest.part`` and the next call resumes it with an
-HTTP Range request when the server allows. An HTML page where a binary file was expected (a
-login wall, a Google Drive quota page) is refused instead of being saved as the file.
+HTTP Range request when the server allows. ``url`` may be a list of mirrors, tried in order.
+An HTML page where a binary file was expected (a login wall, a Google Drive quota page) is
+refused instead of being saved as the file; Google Drive's "cannot scan this file for viruses"
+page is followed through its "Download anyway" form, as gdown does.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import http.client
 import os
+import re
 import time
+import urllib.parse
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -57,6 +62,44 @@ def _looks_like_html(first_bytes: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<head"))
 
 
+class _FollowLink(Exception):
+    """An interstitial page pointed at the real file: download from ``url`` instead."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.url = url
+
+
+# Google Drive's answer when a file's daily download quota is spent (gdown #43, #111, #406)
+_QUOTA_PHRASES = (b"too many users have viewed or downloaded this file", b"quota exceeded", b"download quota")
+
+
+def _drive_confirm_link(page: bytes, base: str) -> str | None:
+    """The "Download anyway" target of Drive's virus-scan warning page, if this is one."""
+    text = page.decode("utf-8", "replace")
+    form = re.search(r'<form[^>]*id="download-form"[^>]*action="([^"]+)"[^>]*>(.*?)</form>', text, re.S)
+    if form:
+        fields = dict(re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2)))
+        action = urllib.parse.urljoin(base, html.unescape(form.group(1)))
+        return f"{action}?{urllib.parse.urlencode(fields)}" if fields else action
+    link = re.search(r'href="(/uc\?export=download[^"]*confirm=[^"]*)"', text)  # the pre-2024 page
+    return urllib.parse.urljoin(base, html.unescape(link.group(1))) if link else None
+
+
+def _refuse_html(url: str, page: bytes, dest_name: str) -> None:
+    lowered = page.lower()
+    if any(phrase in lowered for phrase in _QUOTA_PHRASES):
+        raise MotionmagError(
+            f"{url}: Google Drive refuses the download (its daily quota for this file is spent); try again "
+            f"in up to 24 h, or open the link in a browser, use 'Make a copy' in your own Drive, download "
+            f"that and place it as {dest_name}"
+        )
+    raise MotionmagError(
+        f"{url} returned an HTML page instead of the file (a login, quota or error page); "
+        f"download it in a browser and place it as {dest_name}"
+    )
+
+
 def _retry_after(error: urllib.error.HTTPError) -> float:
     """Seconds a 429/503 asks us to wait (the delta-seconds form; an HTTP date counts as 0)."""
     try:
@@ -88,10 +131,11 @@ def _download_once(url: str, part: Path, timeout: float, progress: bool) -> None
             first = True
             for block in iter(lambda: response.read(CHUNK), b""):
                 if first and not resumed and ("text/html" in content_type or _looks_like_html(block)):
-                    raise MotionmagError(
-                        f"{url} returned an HTML page instead of the file (a login, quota or error page); "
-                        "download it in a browser and place it by hand"
-                    )
+                    page = block + response.read(1 << 19)  # enough of the page to recognise it
+                    link = _drive_confirm_link(page, response.geturl())
+                    if link and link != url:
+                        raise _FollowLink(link)
+                    _refuse_html(url, page, part.name[: -len(".part")])
                 first = False
                 out.write(block)
                 bar.update(len(block))
@@ -100,7 +144,7 @@ def _download_once(url: str, part: Path, timeout: float, progress: bool) -> None
 
 
 def fetch(
-    url: str,
+    url: str | list[str] | tuple[str, ...],
     dest: str | Path,
     sha256: str | None,
     size: int | None = None,
@@ -110,23 +154,45 @@ def fetch(
 ) -> Path:
     """Download ``url`` to ``dest`` (resuming ``dest.part``), verify it, then rename into place.
 
+    ``url`` may be a list of mirrors: each is tried in turn until one gives a file that verifies.
     An existing ``dest`` that verifies is kept without any network access.
     """
     dest = Path(dest)
     if dest.exists():
         verify(dest, sha256, size)
         return dest
+    urls = [url] if isinstance(url, str) else list(url)
+    reasons = []
+    for mirror in urls:
+        try:
+            return _fetch_one(mirror, dest, sha256, size, retries, timeout, progress)
+        except MotionmagError as error:
+            if len(urls) == 1:
+                raise
+            reasons.append(str(error))
+    raise MotionmagError(f"{dest.name}: no mirror gave a verified file: " + " | ".join(reasons))
+
+
+def _fetch_one(url: str, dest: Path, sha256: str | None, size: int | None, retries: int, timeout: float,
+               progress: bool) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     if not sha256:
         part.unlink(missing_ok=True)  # without a digest, a resumed file could not be checked
-    failures = 0
+    failures, hops = 0, 0
     while True:
         before = part.stat().st_size if part.exists() else 0
         retry_after = 0.0
         try:
             _download_once(url, part, timeout, progress)
             break
+        except _FollowLink as link:
+            part.unlink(missing_ok=True)
+            hops += 1
+            if hops > 3:
+                raise MotionmagError(f"{url}: interstitial pages lead nowhere; download it in a browser") from None
+            url = link.url
+            continue
         except MotionmagError:
             part.unlink(missing_ok=True)
             raise

@@ -83,7 +83,7 @@ class FlowMagTask(TrainingTask):
         """The training config minus what does not change a step, plus the pair file's size and
         fingerprint (other data: start afresh rather than resume)."""
         config = result_config(self._config)
-        config["data"].update(pairs=len(self.pairs), fingerprint=fingerprint(self.pairs.path))
+        config["data"].update(pairs=len(self.pairs), fingerprint=self.pairs.fingerprint)
         return config
 
     def to(self, device) -> None:
