@@ -62,7 +62,8 @@ def video_frames(kinds: list[str], seed: int = 0) -> list[np.ndarray]:
 
 
 def _encode(frame: np.ndarray, ext: str) -> bytes:
-    ok, data = cv2.imencode(ext, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 98])
+    params = [cv2.IMWRITE_JPEG_QUALITY, 98] if ext == ".jpg" else []
+    ok, data = cv2.imencode(ext, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), params)
     assert ok
     return data.tobytes()
 

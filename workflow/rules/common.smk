@@ -299,6 +299,16 @@ def pair_shard_inputs(wildcards):
     return inputs
 
 
+def stats_settings(wildcards):
+    """What the motion statistics depend on (a new threshold must not redo the flow)."""
+    settings = build_settings(wildcards)
+    keys = ("flow", "flow_size", "batch_size", "num_workers", "amp", "split")
+    return {
+        **{k: settings[k] for k in keys},
+        "shards": settings["shards"][wildcards.subset],
+    }
+
+
 def stats_flow_weights(wildcards):
     """The checkpoint of the flow model that measures a pair set's motion (none for dis/lk)."""
     flow = build_settings(wildcards)["flow"]

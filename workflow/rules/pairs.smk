@@ -95,7 +95,7 @@ rule pair_stats:
         runtime=6 * 60,
         gpu=lambda wildcards: int(build_settings(wildcards)["flow"] in WEIGHT_FILES),
     params:
-        settings=build_settings,
+        settings=stats_settings,
         device=config["device"],
     script:
         "../scripts/pair_stats.py"

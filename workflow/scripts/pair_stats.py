@@ -13,7 +13,7 @@ s = snakemake.params.settings
 subset, shard = snakemake.wildcards.subset, int(snakemake.wildcards.shard)
 torch.set_num_threads(snakemake.threads)
 table = read_table(snakemake.input.candidates, CANDIDATE_COLUMNS)
-rows = table.iloc[list(shard_range(len(table), s["shards"][subset], shard))].copy()
+rows = table.iloc[list(shard_range(len(table), s["shards"], shard))].copy()
 device = snakemake.params.device if torch.cuda.is_available() or snakemake.params.device == "cpu" else "cpu"
 model = get_flow_model(s["flow"], device, preset="eval", amp=s["amp"])
 frames = CandidateFrames(read_index(snakemake.input.index), rows.to_dict("records"), s["flow_size"])
