@@ -68,7 +68,7 @@ class LoopbackServer:
     ``files[path] = bytes``; ``html`` paths answer with an HTML page; ``cut[path] = n`` makes the
     next full (non-Range) response stop after n bytes, as a dropped connection would;
     ``ignore_range`` paths answer Range requests with the whole file (200), as some servers do;
-    ``errors[path]`` is a list of HTTP status codes answered first, one per request.
+    ``pages[path]`` answers with that HTML page; ``errors[path]`` is a list of HTTP status codes answered first, one per request.
     """
 
     def __init__(self):
@@ -77,6 +77,7 @@ class LoopbackServer:
 
         self.files: dict[str, bytes] = {}
         self.html: set[str] = set()
+        self.pages: dict[str, bytes] = {}  # path -> an HTML page of one's own
         self.cut: dict[str, int] = {}
         self.ignore_range: set[str] = set()
         self.errors: dict[str, list[int]] = {}
@@ -95,8 +96,8 @@ class LoopbackServer:
                     return
                 if self.path in server.ignore_range:
                     rng = None
-                if self.path in server.html:
-                    body = b"<!DOCTYPE html><html><body>Sign in to continue</body></html>"
+                if self.path in server.html or self.path in server.pages:
+                    body = server.pages.get(self.path, b"<!DOCTYPE html><html><body>Sign in to continue</body></html>")
                     self.send_response(200)
                     self.send_header("Content-Type", "text/html; charset=utf-8")
                     self.send_header("Content-Length", str(len(body)))

@@ -38,6 +38,24 @@ def ffmpeg_exe() -> str:
         return "ffmpeg"
 
 
+def _ffmpeg_for_yt_dlp(work: Path) -> str:
+    """yt-dlp finds ffmpeg by its file name, which imageio-ffmpeg's binary does not have, and
+    checks for it on PATH before a partial download whatever ``ffmpeg_location`` says: a folder
+    with an ``ffmpeg`` link to the binary, put first on this process's PATH."""
+    exe = ffmpeg_exe()
+    if Path(exe).name == "ffmpeg":
+        folder = str(Path(exe).parent)
+    else:
+        link = work / ".ffmpeg" / "ffmpeg"
+        if not link.exists():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(exe)
+        folder = str(link.parent)
+    if folder not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = folder + os.pathsep + os.environ.get("PATH", "")
+    return folder
+
+
 def clip_id(member: str) -> str:
     """``abc_de-f_000010_000020.mp4`` -> ``abc_de-f`` (YouTube ids may contain underscores)."""
     stem = Path(member).name.rsplit(".", 1)[0]
@@ -131,7 +149,7 @@ class YouTubeFallback:
         options = dict(
             outtmpl=str(staging) + ".%(ext)s", quiet=True, no_warnings=True, noprogress=True,
             format="mp4/bestvideo*+bestaudio/best", download_ranges=download_range_func(None, [(start, end)]),
-            force_keyframes_at_cuts=True, ffmpeg_location=ffmpeg_exe(), retries=self.retries, sleep_interval=self.pause,
+            force_keyframes_at_cuts=True, ffmpeg_location=_ffmpeg_for_yt_dlp(out.parent), retries=self.retries, sleep_interval=self.pause,
         )
         try:
             with yt_dlp.YoutubeDL(options) as ydl:
