@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -148,7 +149,10 @@ def test_paper_config_builds_the_whole_dag():
     jobs = planned_jobs(result)
     assert jobs.get("evaluate_pairs", 0) >= 5 * 7 * 4 and jobs.get("evaluate_sweep", 0) >= 2 * 5
     assert jobs.get("download_dataset") or (ROOT / "resources" / "datasets" / "flowmag_test.zip").exists()
-    assert "train_flowmag" not in jobs  # the paper config evaluates the authors' released generators
+    # the real-datasets stage: every download, archive, frame index, statistics and shard job
+    assert jobs["pair_stats"] == jobs["pair_shard"] == 346 and jobs["pair_manifest"] == 1
+    assert jobs["frame_index"] == 5 and jobs["pair_candidates"] == 7 and jobs.get("uvo_videos") == 1
+    assert jobs["extract_dataset"] >= 6 and jobs["train_flowmag"] == 1  # trained on the rebuilt set
 
 
 def test_bad_benchmarks_fail_fast_naming_the_key(tmp_path):
@@ -240,10 +244,11 @@ def test_a_released_test_split_is_downloaded_pinned_and_evaluated(tmp_path, http
     assert run.returncode == 0, run.stderr[-3000:]
     archive = tmp_path / "resources" / "datasets" / "test.zip"
     assert archive.read_bytes() == buffer.getvalue()
-    assert (tmp_path / "resources" / "datasets" / "test.zip.sha256").read_text().split()[0] == hashlib.sha256(buffer.getvalue()).hexdigest()
+    lock = json.loads((tmp_path / "resources" / "datasets" / "datasets.lock.json").read_text())
+    assert lock["test.zip"]["sha256"] == hashlib.sha256(buffer.getvalue()).hexdigest()
     cell = pd.read_csv(tmp_path / target)
     assert cell["pairs"].item() == 3 and cell["motion_error"].item() > 0
-    assert "licence: test only" in (tmp_path / "logs" / "download_dataset" / "test.zip.log").read_text()
+    assert "Licence: test only" in (tmp_path / "logs" / "download_dataset" / "test.zip.log").read_text()
 
 
 def with_tiny_flowmag(tmp_path: Path, val_every: int = 3) -> tuple[dict, dict]:

@@ -293,8 +293,8 @@ def pair_shard_inputs(wildcards):
     if settings["selection"] == "included":
         inputs["included"] = f"{DATASETS_DIR}/{DATASET_FILES[settings['included']]}"
     else:
-        inputs["stats"] = (
-            "results/pairs/{pairset}/stats/{subset}/{shard}.csv".format(**wildcards)
+        inputs["stats"] = "results/pairs/{pairset}/stats/{subset}/{shard}.csv".format(
+            **wildcards
         )
     return inputs
 
@@ -351,7 +351,10 @@ def check_built_pair_sets():
             raise WorkflowError(
                 f"config key pairs.{name}.build.subsets (read by pair_candidates): {unknown} are not FlowMag subsets ({', '.join(SUBSETS)})"
             )
-        if settings["selection"] == "included" and settings["included"] not in DATASET_FILES:
+        if (
+            settings["selection"] == "included"
+            and settings["included"] not in DATASET_FILES
+        ):
             raise WorkflowError(
                 f"config key pairs.{name}.build.included (read by pair_shard): {settings['included']!r} is not in {DATASETS_MANIFEST}"
             )

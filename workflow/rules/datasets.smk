@@ -63,7 +63,6 @@ rule uvo_videos:
         downloads=1,
     params:
         manifest=DATASETS_MANIFEST,
-        datasets_dir=DATASETS_DIR,
         settings=UVO,
     script:
         "../scripts/uvo_videos.py"

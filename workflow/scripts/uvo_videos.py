@@ -9,7 +9,7 @@ from motionmag.data.downloads import DatasetStore
 from motionmag.data.kinetics import YouTubeFallback, read_kinetics_times, rebuild_uvo
 
 settings = snakemake.params.settings
-store = DatasetStore(snakemake.params.manifest, snakemake.params.datasets_dir)
+store = DatasetStore(snakemake.params.manifest, Path(snakemake.output[0]).parents[1])  # DIR/uvo/clips.tsv
 ids = sorted({v["ytid"] for key in ("train", "test") for v in json.loads(Path(snakemake.input[key]).read_text())["videos"]})
 part_urls = [line.strip() for line in Path(snakemake.input.parts).read_text().splitlines() if line.strip()]
 fallback = None
