@@ -14,7 +14,6 @@ import torch
 from motionmag import __version__
 from motionmag.config import load_yaml_config
 from motionmag.data.augment import apply_seeded, eval_transform, to_pair_tensor, train_transform
-from motionmag.data.h5 import fingerprint
 from motionmag.data.pairs import PairSet
 from motionmag.errors import MotionmagError
 from motionmag.models.flowmag import FlowMagGenerator, GeneratorConfig
