@@ -6,7 +6,9 @@ DataLoader workers, and each opens its own handle on first use.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,3 +83,83 @@ def fingerprint(path: str | Path, block: int = 1 << 20) -> str:
         f.seek(max(0, size - block))
         digest.update(f.read(block))
     return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ShardedSet:
+    """A set of samples kept in HDF5 shards, as one map-style Dataset: a manifest (``.json``,
+    written by ``write_shard_manifest``) or a single shard file. Subclasses set ``kind`` (the
+    manifest's kind), ``count_key`` (its per-shard count field), ``what`` and ``shard_type``."""
+
+    kind = ""
+    count_key = "samples"
+    what = "set"
+    shard_type: type = LazyH5
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if self.path.suffix == ".json":
+            self.manifest = self._read_manifest()
+            self.shards = []
+            for entry in self.manifest["shards"]:
+                shard = self.shard_type(self.path.parent / entry["path"])
+                if len(shard) != entry[self.count_key]:
+                    raise MotionmagError(f"{shard.path}: {len(shard)} {self.count_key}, the manifest says "
+                                         f"{entry[self.count_key]} (regenerate it)")
+                self.shards.append(shard)
+        else:
+            self.manifest, self.shards = None, [self.shard_type(self.path)]
+        self.starts = np.cumsum([0] + [len(s) for s in self.shards]).tolist()
+
+    def _read_manifest(self) -> dict:
+        if not self.path.is_file():
+            raise MotionmagError(f"{self.path}: {self.what} manifest not found")
+        try:
+            manifest = json.loads(self.path.read_text())
+        except json.JSONDecodeError:
+            manifest = None
+        if not isinstance(manifest, dict) or manifest.get("kind") != self.kind:
+            raise MotionmagError(f"{self.path}: not a {self.what} manifest (kind {self.kind})")
+        return manifest
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the content: the shards' sha256s from the manifest, or the file's fingerprint."""
+        if self.manifest is None:
+            return fingerprint(self.path)
+        return hashlib.sha256(" ".join(e["sha256"] for e in self.manifest["shards"]).encode()).hexdigest()
+
+    def __len__(self) -> int:
+        return self.starts[-1]
+
+    def _locate(self, index: int):
+        if not 0 <= index < len(self):
+            raise IndexError(f"sample {index} of {len(self)}")
+        k = bisect.bisect_right(self.starts, index) - 1
+        return self.shards[k], index - self.starts[k]
+
+    def __getitem__(self, index: int):
+        shard, local = self._locate(int(index))
+        return shard[local]
+
+
+def write_shard_manifest(path: str | Path, shards: list[str | Path], info: dict, kind: str, count_key: str,
+                         shard_type: type) -> dict:
+    """Describe a sharded set: each shard's path (relative to the manifest), count, bytes and
+    sha256, plus how it was made (under "made"). Written atomically."""
+    path = Path(path)
+    entries = [{"path": os.path.relpath(shard, path.parent), count_key: len(shard_type(shard)),
+                "bytes": Path(shard).stat().st_size, "sha256": file_sha256(shard)} for shard in shards]
+    manifest = {"kind": kind, "version": 1, count_key: sum(e[count_key] for e in entries),
+                "bytes": sum(e["bytes"] for e in entries), "made": info, "shards": entries}
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(manifest, indent=1) + "\n")
+    os.replace(tmp, path)
+    return manifest

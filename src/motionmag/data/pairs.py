@@ -16,17 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import bisect
-import hashlib
-import json
-import os
-
 import cv2
 import h5py
 import numpy as np
 import torch
 
-from motionmag.data.h5 import LazyH5, atomic_h5, fingerprint, growing_vlen
+from motionmag.data.h5 import LazyH5, ShardedSet, atomic_h5, growing_vlen, write_shard_manifest
 from motionmag.errors import MotionmagError
 
 FORMAT_VERSION = 1
@@ -87,71 +82,17 @@ class PairShard(LazyH5):
         return self._handle()["source"][index].decode()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_pair_manifest(path: str | Path, shards: list[str | Path], info: dict) -> dict:
-    """Describe a sharded pair set: each shard's path (relative to the manifest), pair count,
-    bytes and sha256, plus how it was made. Written atomically."""
-    path = Path(path)
-    entries = [dict(path=os.path.relpath(shard, path.parent), pairs=len(PairShard(shard)),
-                    bytes=Path(shard).stat().st_size, sha256=_sha256(Path(shard))) for shard in shards]
-    manifest = dict(kind=MANIFEST_KIND, version=FORMAT_VERSION, pairs=sum(e["pairs"] for e in entries),
-                    bytes=sum(e["bytes"] for e in entries), made=info, shards=entries)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=1) + "\n")
-    os.replace(tmp, path)
-    return manifest
+    """Describe a sharded pair set: each shard's path, pair count, bytes and sha256, and how it was made."""
+    return write_shard_manifest(path, shards, info, MANIFEST_KIND, "pairs", PairShard)
 
 
-class PairSet(torch.utils.data.Dataset):
+class PairSet(ShardedSet, torch.utils.data.Dataset):
     """A pair set as one map-style Dataset: a pair file (``.h5``) or a manifest of shards
     (``.json``, empty shards allowed). ``pairs[i] -> (frame_a, frame_b)`` RGB uint8 arrays; safe
     to hand to DataLoader workers (every shard opens its own handle in each process)."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        if self.path.suffix == ".json":
-            try:
-                self.manifest = json.loads(self.path.read_text())
-            except (OSError, json.JSONDecodeError):
-                self.manifest = None
-            if not isinstance(self.manifest, dict) or self.manifest.get("kind") != MANIFEST_KIND:
-                raise MotionmagError(f"{self.path}: not a pair set manifest (kind {MANIFEST_KIND})")
-            self.shards = []
-            for entry in self.manifest["shards"]:
-                shard = PairShard(self.path.parent / entry["path"])
-                if len(shard) != entry["pairs"]:
-                    raise MotionmagError(f"{shard.path}: {len(shard)} pairs, the manifest says {entry['pairs']} (rebuild it)")
-                self.shards.append(shard)
-        else:
-            self.manifest, self.shards = None, [PairShard(self.path)]
-        self.starts = np.cumsum([0] + [len(s) for s in self.shards]).tolist()
-
-    @property
-    def fingerprint(self) -> str:
-        """Identifies the content: the shards' sha256s from the manifest, or the file's fingerprint."""
-        if self.manifest is None:
-            return fingerprint(self.path)
-        return hashlib.sha256(" ".join(e["sha256"] for e in self.manifest["shards"]).encode()).hexdigest()
-
-    def __len__(self) -> int:
-        return self.starts[-1]
-
-    def _locate(self, index: int) -> tuple[PairShard, int]:
-        if not 0 <= index < len(self):
-            raise IndexError(f"pair {index} of {len(self)}")
-        k = bisect.bisect_right(self.starts, index) - 1
-        return self.shards[k], index - self.starts[k]
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        shard, local = self._locate(int(index))
-        return shard[local]
+    kind, count_key, what, shard_type = MANIFEST_KIND, "pairs", "pair set", PairShard
 
     def source(self, index: int) -> str:
         shard, local = self._locate(int(index))

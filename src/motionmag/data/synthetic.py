@@ -21,11 +21,8 @@ sample counts, sizes and sha256, and how they were made); :class:`SyntheticSet` 
 
 from __future__ import annotations
 
-import bisect
-import hashlib
 import io
 import json
-import os
 from pathlib import Path
 from typing import Iterable
 
@@ -33,7 +30,7 @@ import h5py
 import numpy as np
 import torch.utils.data
 
-from motionmag.data.h5 import LazyH5, atomic_h5, fingerprint, growing_vlen
+from motionmag.data.h5 import LazyH5, ShardedSet, atomic_h5, growing_vlen, write_shard_manifest
 from motionmag.data.pairs import decode_frame, encode_png
 from motionmag.errors import MotionmagError
 
@@ -106,78 +103,18 @@ class SyntheticShard(LazyH5):
         return json.loads(self._handle()["meta"][index])
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_manifest(path: str | Path, shards: list[str | Path], info: dict) -> dict:
     """Describe a sharded set: each shard's path (relative to the manifest), sample count, bytes
     and sha256, plus ``info`` (how the set was made, under "made"). Written atomically."""
-    path = Path(path)
-    entries = []
-    for shard in map(Path, shards):
-        entries.append(dict(path=os.path.relpath(shard, path.parent), samples=len(SyntheticShard(shard)),
-                            bytes=shard.stat().st_size, sha256=_sha256(shard)))
-    manifest = dict(kind=MANIFEST_KIND, version=FORMAT_VERSION, samples=sum(e["samples"] for e in entries),
-                    bytes=sum(e["bytes"] for e in entries), made=info, shards=entries)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=1) + "\n")
-    os.replace(tmp, path)
-    return manifest
+    return write_shard_manifest(path, shards, info, MANIFEST_KIND, "samples", SyntheticShard)
 
 
-class SyntheticSet(torch.utils.data.Dataset):
+class SyntheticSet(ShardedSet, torch.utils.data.Dataset):
     """A synthetic set: a manifest of shards (``.json``) or one sample file (``.h5``), as one
     map-style Dataset: ``samples[i] -> ((4, H, W, 3) uint8 frames A, B, C, amplified; alpha)``.
     Safe to hand to DataLoader workers: every shard opens its own handle in each process."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        if self.path.suffix == ".json":
-            self.manifest = self._read_manifest()
-            self.shards = [SyntheticShard(self.path.parent / e["path"]) for e in self.manifest["shards"]]
-            for shard, entry in zip(self.shards, self.manifest["shards"]):
-                if len(shard) != entry["samples"]:
-                    raise MotionmagError(f"{shard.path}: {len(shard)} samples, the manifest says {entry['samples']} (regenerate it)")
-        else:
-            self.manifest = None
-            self.shards = [SyntheticShard(self.path)]
-        self.starts = np.cumsum([0] + [len(s) for s in self.shards]).tolist()
-
-    @property
-    def fingerprint(self) -> str:
-        """Identifies the content: the shards' sha256s from the manifest, or the file's fingerprint."""
-        if self.manifest is None:
-            return fingerprint(self.path)
-        return hashlib.sha256(" ".join(e["sha256"] for e in self.manifest["shards"]).encode()).hexdigest()
-
-    def _read_manifest(self) -> dict:
-        if not self.path.is_file():
-            raise MotionmagError(f"{self.path}: synthetic set manifest not found")
-        try:
-            manifest = json.loads(self.path.read_text())
-        except json.JSONDecodeError:
-            manifest = None
-        if not isinstance(manifest, dict) or manifest.get("kind") != MANIFEST_KIND:
-            raise MotionmagError(f"{self.path}: not a synthetic set manifest (kind {MANIFEST_KIND})")
-        return manifest
-
-    def __len__(self) -> int:
-        return self.starts[-1]
-
-    def _locate(self, index: int) -> tuple[SyntheticShard, int]:
-        if not 0 <= index < len(self):
-            raise IndexError(f"sample {index} of {len(self)}")
-        k = bisect.bisect_right(self.starts, index) - 1
-        return self.shards[k], index - self.starts[k]
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, float]:
-        shard, local = self._locate(int(index))
-        return shard[local]
+    kind, count_key, what, shard_type = MANIFEST_KIND, "samples", "synthetic set", SyntheticShard
 
     def meta(self, index: int) -> dict:
         shard, local = self._locate(int(index))
