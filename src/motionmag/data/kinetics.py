@@ -111,7 +111,8 @@ def extract_from_parts(parts: list[Path], wanted: set[str], out_dir: Path, log=p
         except (tarfile.TarError, OSError, EOFError) as err:
             raise MotionmagError(f"{part}: damaged Kinetics tar ({err}); delete it and run again") from None
         log(f"{part.name}: {len(found)} of {len(wanted)} clips so far")
-    staging.rmdir() if not any(staging.iterdir()) else None
+    if not any(staging.iterdir()):
+        staging.rmdir()
     return found
 
 
