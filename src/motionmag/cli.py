@@ -49,6 +49,7 @@ examples:
   motionmag train flowmag config/flowmag/demo.yaml --pairs results/pairs/demo.h5 -o runs/demo
   motionmag train flowmag config/flowmag/raft.yaml --pairs pairs.h5 -o runs/raft --device cuda
   motionmag train oh2018 config/oh2018/demo.yaml --data results/synthetic/demo/manifest.json -o runs/oh-demo
+  motionmag train flow config/flow/raft_small_rendered.yaml -o runs/flow   # RAFT on rendered pairs
   torchrun --standalone --nproc_per_node 4 -m motionmag train flowmag config/flowmag/raft.yaml \\
       --pairs pairs.h5 -o runs/raft --device cuda      # one process per GPU (DDP)
 
@@ -57,8 +58,9 @@ OUT/state/latest.pt; rerunning the same command resumes from the last checkpoint
 the same weights as an uninterrupted run. SIGTERM saves the state and exits with status 143.
 """
 
-DEMO_CHECKPOINTS = {"flowmag": Path("results/train/flowmag/demo/model.pt"), "oh2018": Path("results/train/oh2018/demo/model.pt")}
-LEARNED = tuple(DEMO_CHECKPOINTS)
+# without --checkpoint, the released demo weights that ship with the code (config/weights.yaml)
+DEMO_WEIGHTS = {"flowmag": "flowmag-demo", "oh2018": "oh2018-demo"}
+LEARNED = tuple(DEMO_WEIGHTS)
 
 
 FLOW_EXAMPLES = """\
@@ -81,6 +83,7 @@ examples:
   motionmag synth generate config/synthetic/oh2018.yaml --index sources.json --samples 100000 \\
       --shard-size 1000 --shard 7 -o shard-7.h5                  # one of 100 shards, any machine
   motionmag synth generate config/synthetic/oh2018.yaml --sweep subpixel --samples 1000 -o subpixel.h5
+  motionmag synth pairs --count 2000 --clip resources/clips/baby.mp4 -o pairs.h5   # FlowMag training pairs
 
 Samples are Oh et al.'s four frames: A, B (= C with each layer's colours perturbed), C (every
 layer moved by its own d) and amplified (moved by alpha d, perturbed like B). Sample i depends
@@ -142,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     magnify.add_argument("--mask", type=Path, help="magnify only where this mask is on (.npy or image, same size as the video)")
     magnify.add_argument("--feather", type=float, default=0.0, metavar="PX", help="soften the mask outwards over PX pixels")
     magnify.add_argument("--fps", type=float, help="frame rate of a frame folder (default 30); video files keep their own")
-    magnify.add_argument("--checkpoint", type=Path, help="flowmag, oh2018: the trained model (default: the demo's, results/train/METHOD/demo/model.pt, when present)")
+    magnify.add_argument("--checkpoint", type=Path, help="flowmag, oh2018: the trained model (default: the released demo weights, flowmag-demo / oh2018-demo in config/weights.yaml)")
     magnify.add_argument("--batch-size", type=int, metavar="N", help="flowmag, oh2018: frames per forward pass (default: 4; oh2018 on the CPU: 1)")
     magnify.add_argument("--tta-steps", type=int, metavar="N", help="flowmag: test-time adaptation steps on this video first (default: 0, off)")
     magnify.add_argument("--tta-batch", type=int, metavar="N", help="flowmag: pairs per adaptation step (default: 8)")
@@ -155,15 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser(
         "train",
-        help="train a learned magnifier (flowmag, oh2018)",
+        help="train a learned magnifier (flowmag, oh2018) or the flow network FlowMag learns through",
         description="Train a learned magnifier from a config file; resumes automatically.",
         epilog=TRAIN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("model", choices=["flowmag", "oh2018"], help="which model")
+    train.add_argument("model", choices=["flowmag", "oh2018", "flow"], help="which model (flow: a RAFT trained on rendered pairs with known flow, for FlowMag's loss)")
     train.add_argument("config", type=Path, help="training config, e.g. config/flowmag/demo.yaml or config/oh2018/demo.yaml")
     train.add_argument("--pairs", type=Path, help="flowmag: the frame-pair file (HDF5) to train on")
     train.add_argument("--data", type=Path, help="oh2018: the synthetic set to train on (manifest.json, or one .h5 sample file)")
+    train.add_argument("--flow-weights", type=Path, help="flowmag: load the flow network it learns through from this file instead of the manifest's")
     train.add_argument("-o", "--output", type=Path, required=True, help="run folder (model.pt, log.csv, loss.png, state/)")
     train.add_argument("--steps", type=int, help="override train.steps")
     train.add_argument("--device", default="auto", help="cpu, cuda (default: cuda when available)")
@@ -219,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth_commands = synth.add_subparsers(dest="synth_command", required=True, parser_class=_Parser)
 
     def source_options(p, index=True):
-        p.add_argument("--source", choices=["demo", "coco-voc"], help="where images come from (default: demo, bundled with scikit-image)")
+        p.add_argument("--source", choices=["demo", "demo-heldout", "coco-voc"], help="where images come from (default: demo, bundled with scikit-image; demo-heldout: without the demo clips' photos)")
         p.add_argument("--coco", type=Path, help="coco-voc: the COCO train2017 image folder")
         p.add_argument("--voc", type=Path, help="coco-voc: the VOC2012 folder (JPEGImages, SegmentationObject, ImageSets)")
         if index:
@@ -259,6 +263,19 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--threads", type=int, default=1, help="OpenCV threads (default: 1; run shards in parallel instead)")
     generate.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     generate.set_defaults(run=run_synth_generate)
+
+    pairs = synth_commands.add_parser(
+        "pairs", help="write a frame-pair file (HDF5) of rendered pairs plus real-clip pairs, to train FlowMag on",
+        description="Rendered pairs (layers of held-out photos moved by known sub-pixel amounts, motionmag.synth.flow_pairs) "
+                    "followed by FlowMag's candidate pairs (2k, 2k+s), s = 1 and 5, of each --clip.",
+        epilog=SYNTH_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    pairs.add_argument("-o", "--output", type=Path, required=True, help="pair file .h5 to write")
+    pairs.add_argument("--count", type=int, default=1000, help="rendered pairs (default: 1000)")
+    pairs.add_argument("--size", type=int, default=160, help="side of the square rendered frames (default: 160)")
+    pairs.add_argument("--motion", type=float, nargs=2, default=[0.05, 1.5], metavar=("MIN", "MAX"), help="translation range in px, log-uniform (default: 0.05 1.5)")
+    pairs.add_argument("--clip", type=Path, action="append", default=[], help="a real clip (video or frame folder) whose pairs follow the rendered ones; repeatable")
+    pairs.add_argument("--seed", type=_non_negative, default=0, help="seed (default: 0)")
+    pairs.set_defaults(run=run_synth_pairs)
     return parser
 
 
@@ -286,9 +303,13 @@ def _method_settings(args: argparse.Namespace, fps: float) -> dict:
     if args.method not in LEARNED and given:
         raise MotionmagError(f"{', '.join(given)}: only for --method {' or '.join(LEARNED)}")
     if args.method in LEARNED:
-        checkpoint = args.checkpoint or DEMO_CHECKPOINTS[args.method]
-        if args.checkpoint is None and not checkpoint.exists():
-            raise MotionmagError(f"{args.method} needs --checkpoint MODEL.pt (train one: motionmag train {args.method} --help)")
+        checkpoint = args.checkpoint
+        if checkpoint is None:
+            from motionmag.flow.weights import WeightsStore
+
+            checkpoint = WeightsStore().require(DEMO_WEIGHTS[args.method])  # sha256-verified
+            print(f"motionmag: {args.method} uses the released demo weights {DEMO_WEIGHTS[args.method]} ({checkpoint}): "
+                  "small models trained on a CPU, not the paper's; give --checkpoint for others", file=sys.stderr)
         settings["checkpoint"] = checkpoint
         if args.batch_size is not None:
             if args.batch_size < 1:
@@ -356,17 +377,27 @@ def run_magnify(args: argparse.Namespace) -> None:
 def run_train(args: argparse.Namespace) -> None:
     if args.steps is not None and args.steps < 1:
         raise MotionmagError(f"--steps must be at least 1, got {args.steps}")
+    common = dict(device=_device(args.device), steps=args.steps, progress=not args.quiet)
+    if args.flow_weights is not None and args.model != "flowmag":
+        raise MotionmagError("--flow-weights is for flowmag only")
+    if args.model == "flow":  # renders its own pairs
+        if args.pairs is not None or args.data is not None:
+            raise MotionmagError("flow trains on pairs it renders itself: no --pairs or --data")
+        from motionmag.train.flow import train_flow
+
+        path = train_flow(args.config, args.output, **common)
+        print(f"wrote {path}", file=sys.stderr)
+        return
     data_flag, other_flag = ("--pairs", "--data") if args.model == "flowmag" else ("--data", "--pairs")
     data, other = (args.pairs, args.data) if args.model == "flowmag" else (args.data, args.pairs)
     if other is not None:
         raise MotionmagError(f"{other_flag} is not for {args.model}; it trains on {data_flag} FILE")
     if data is None:
         raise MotionmagError(f"{args.model} needs {data_flag} FILE (HDF5) to train on")
-    common = dict(device=_device(args.device), steps=args.steps, progress=not args.quiet)
     if args.model == "flowmag":
         from motionmag.train.flowmag import train_flowmag
 
-        path = train_flowmag(args.config, data, args.output, **common)
+        path = train_flowmag(args.config, data, args.output, flow_weights=args.flow_weights, **common)
     else:
         from motionmag.train.oh2018 import train_oh2018
 
@@ -540,6 +571,21 @@ def run_synth_generate(args: argparse.Namespace) -> None:
     settings = set_settings(settings, "(command line)")
     count = write_shard(args.output, settings, _source_index(args), args.shard, progress=not args.quiet, threads=args.threads)
     print(f"wrote {args.output}: {count} samples", file=sys.stderr)
+
+
+def run_synth_pairs(args: argparse.Namespace) -> None:
+    from motionmag.data.pairs import write_pair_set
+    from motionmag.synth.flow_pairs import FlowPairRecipe, FlowPairRenderer, PhotoPool, training_pairs
+
+    _check_output(args.output, (".h5",))
+    if args.count < 0 or args.size < 16 or not 0 < args.motion[0] <= args.motion[1]:
+        raise MotionmagError("--count is at least 0, --size at least 16, and 0 < --motion MIN <= MAX")
+    for clip in args.clip:
+        if not clip.exists():
+            raise MotionmagError(f"{clip}: no such clip")
+    renderer = FlowPairRenderer(FlowPairRecipe(size=args.size, motion=tuple(args.motion)), PhotoPool(args.clip))
+    count = write_pair_set(args.output, training_pairs(renderer, args.count, args.seed, args.clip))
+    print(f"wrote {args.output}: {count} pairs", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

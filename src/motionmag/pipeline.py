@@ -14,13 +14,14 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
-import torch
 from tqdm import tqdm
 
 from motionmag import __version__
 from motionmag.data.demo import DemoClip, DemoRenderer
 from motionmag.io import open_video, open_writer
-from motionmag.methods import get_magnifier
+
+# torch and the methods are imported where they are used: the table, plot, video and slice jobs
+# never need them, and importing torch costs each of those jobs seconds
 
 
 def _write_json(path: str | Path, payload: dict) -> None:
@@ -69,20 +70,23 @@ def import_clip(source: str | Path, frames_dir: str | Path, meta_path: str | Pat
 
 
 def magnify_clip(frames_dir: str | Path, meta_path: str | Path, method: str, settings: dict, alpha: float,
-                 out_dir: str | Path, device: str = "cpu") -> None:
+                 out_dir: str | Path, device: str = "cpu", video: str | Path | None = None, crf: int = 18) -> None:
+    """Magnify a clip's frames into lossless PNG frames and, with ``video``, the same frames as a
+    browser-playable H.264 file (written in the same pass)."""
+    from contextlib import ExitStack
+
     meta = read_meta(meta_path)
+    from motionmag.methods import get_magnifier
+
     magnifier = get_magnifier(method, fps=meta["fps"], device=device, **settings)
     reader = open_video(frames_dir, fps=meta["fps"])
-    with open_writer(out_dir, meta["fps"]) as writer:
+    with ExitStack() as stack:
+        writers = [stack.enter_context(open_writer(out_dir, meta["fps"]))]
+        if video is not None:
+            writers.append(stack.enter_context(open_writer(video, meta["fps"], crf=crf)))
         for frame in tqdm(magnifier.magnify(reader, alpha), total=len(reader), desc=f"{method} x{alpha:g}"):
-            writer.write(frame)
-
-
-def encode_video(frames_dir: str | Path, meta_path: str | Path, out_path: str | Path, crf: int = 18) -> None:
-    meta = read_meta(meta_path)
-    with open_writer(out_path, meta["fps"], crf=crf) as writer:
-        for frame in open_video(frames_dir, fps=meta["fps"]):
-            writer.write(frame)
+            for writer in writers:
+                writer.write(frame)
 
 
 def side_by_side_video(frame_dirs: list[str], labels: list[str], meta_path: str | Path, out_path: str | Path,
@@ -165,6 +169,8 @@ def evaluate_cell(clip: str, method: str, flow: str, alpha: float, clip_dir: str
     inputs = open_video(clip_dir, fps=meta["fps"])
     outputs = open_video(magnified_dir, fps=meta["fps"])
     truths = open_video(truth_dir, fps=meta["fps"]) if truth_dir else None
+    import torch
+
     with torch.inference_mode():
         metrics = evaluate_clip(inputs, outputs, alpha, flow_model, truths=truths, regions=regions, device=device)
     row = dict(benchmark=clip, kind="clip", method=method, flow=flow, alpha=alpha, **metrics)
@@ -183,6 +189,8 @@ def magnify_pair_set(pairs_path: str | Path, method: str, settings: dict, alpha:
     from motionmag.data.pairs import PairSet, write_pair_set
     from motionmag.evaluate.pairs import magnify_pairs
 
+    from motionmag.methods import get_magnifier
+
     magnifier = get_magnifier(method, device=device, **settings)
     return write_pair_set(out_path, magnify_pairs(PairSet(pairs_path), magnifier, alpha, crop, limit, progress=True))
 
@@ -198,6 +206,8 @@ def evaluate_pair_cell(benchmark: str, method: str, flow: str, alpha: float, pai
     from motionmag.evaluate.pairs import evaluate_pairs
 
     flow_model = _flow_model(flow, device, weights_manifest, weights_dir)
+    import torch
+
     with torch.inference_mode():
         metrics = evaluate_pairs(PairSet(pairs_path), PairSet(magnified_path), alpha, flow_model, crop, limit,
                                  device=device, progress=True)
@@ -215,6 +225,8 @@ def evaluate_sweep_cell(sweep: str, method: str, settings: dict, set_path: str |
     from motionmag.evaluate.sweep import evaluate_sweep
 
     samples = SyntheticSet(set_path)
+    from motionmag.methods import get_magnifier
+
     magnifier = get_magnifier(method, device=device, **settings)
     table = evaluate_sweep(samples, magnifier, border, device=device, progress=True)
     provenance = _provenance(checkpoint_sha256, method, {k: v for k, v in settings.items() if k != "checkpoint"}, border)

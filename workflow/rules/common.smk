@@ -65,7 +65,11 @@ def manifest_entries(manifest, key):
         with open(manifest) as stream:
             entries = yaml.safe_load(stream)
         return {
-            name: {"file": e["file"], "format": e.get("format")}
+            name: {
+                "file": e["file"],
+                "format": e.get("format"),
+                "bundled": e.get("bundled", False),
+            }
             for name, e in entries.items()
         }
     except (yaml.YAMLError, AttributeError, KeyError, TypeError) as err:
@@ -79,7 +83,18 @@ DATASETS_MANIFEST = manifest_path("datasets", "download_dataset")
 DATASETS_DIR = config["datasets"]["dir"]
 WEIGHTS_DIR = config["weights"]["dir"]
 WEIGHT_ENTRIES = manifest_entries(WEIGHTS_MANIFEST, "weights")
-WEIGHT_FILES = {name: e["file"] for name, e in WEIGHT_ENTRIES.items()}
+# downloadable files; bundled ones (made here, e.g. the released demo weights) ship in the repo
+WEIGHT_FILES = {
+    name: e["file"] for name, e in WEIGHT_ENTRIES.items() if not e["bundled"]
+}
+WEIGHT_PATHS = {
+    name: (
+        f"resources/release/{e['file']}"
+        if e["bundled"]
+        else f"{WEIGHTS_DIR}/{e['file']}"
+    )
+    for name, e in WEIGHT_ENTRIES.items()
+}
 DATASET_FILES = {
     name: e["file"]
     for name, e in manifest_entries(DATASETS_MANIFEST, "datasets").items()
@@ -160,9 +175,12 @@ def check_method_variants():
     for name, settings in config["methods"].items():
         kind = name.split("-")[0]
         released = settings.get("checkpoint")
-        if released and WEIGHT_ENTRIES.get(released, {}).get("format") != "flowmag":
+        if released and WEIGHT_ENTRIES.get(released, {}).get("format") not in (
+            "flowmag",
+            "motionmag",
+        ):
             raise WorkflowError(
-                f"config key methods.{name}.checkpoint (read by magnify): {released!r} is not a FlowMag generator (format flowmag) in {WEIGHTS_MANIFEST}"
+                f"config key methods.{name}.checkpoint (read by magnify): {released!r} is not a released model (format flowmag or motionmag) in {WEIGHTS_MANIFEST}"
             )
         if "variant" in settings and settings["variant"] not in LEARNED[kind]:
             raise WorkflowError(
@@ -312,7 +330,7 @@ def stats_settings(wildcards):
 def stats_flow_weights(wildcards):
     """The checkpoint of the flow model that measures a pair set's motion (none for dis/lk)."""
     flow = build_settings(wildcards)["flow"]
-    return [f"{WEIGHTS_DIR}/{WEIGHT_FILES[flow]}"] if flow in WEIGHT_FILES else []
+    return [WEIGHT_PATHS[flow]] if flow in WEIGHT_PATHS else []
 
 
 def subset_shards(name, pattern):
@@ -394,11 +412,9 @@ def truth_frames(wildcards):
     return []
 
 
-def flow_weights(wildcards):
-    """The checkpoint an evaluation flow model needs (none for the weight-free ones)."""
-    if wildcards.flow in WEIGHT_FILES:
-        return f"{WEIGHTS_DIR}/{WEIGHT_FILES[wildcards.flow]}"
-    return []
+def all_flow_weights(wildcards):
+    """The checkpoints the evaluation flow models need (none for the weight-free ones)."""
+    return [WEIGHT_PATHS[flow] for flow in FLOWS if flow in WEIGHT_PATHS]
 
 
 def weights_model(wildcards):
@@ -419,7 +435,7 @@ def method_checkpoint(wildcards):
     """The model a learned method needs: trained here, or released (none for the classical ones)."""
     settings = config["methods"][wildcards.method]
     if "checkpoint" in settings:
-        return f"{WEIGHTS_DIR}/{WEIGHT_FILES[settings['checkpoint']]}"
+        return WEIGHT_PATHS[settings["checkpoint"]]
     if "variant" in settings:
         kind = wildcards.method.split("-")[0]
         return f"results/train/{kind}/{settings['variant']}/model.pt"
@@ -533,9 +549,8 @@ def gpu_if_learned(wildcards):
     return 1 if wildcards.method.split("-")[0] in LEARNED else 0
 
 
-def gpu_if_network_flow(wildcards):
-    """One GPU when the evaluation flow model is a network, none for dis/lk-style ones."""
-    return 1 if wildcards.flow in WEIGHT_FILES else 0
+# scoring jobs take one GPU when an evaluation flow model is a network, none for dis/lk-style ones
+GPU_IF_NETWORK_FLOW = int(any(flow in WEIGHT_PATHS for flow in FLOWS))
 
 
 def mem_mb(base):
@@ -551,9 +566,14 @@ def training_flow_weights(wildcards):
 def flow_weights_of(settings):
     with open(settings["config"]) as stream:
         flow = (yaml.safe_load(stream).get("train") or {}).get("flow", "raft-things")
-    if flow in WEIGHT_FILES:
-        return f"{WEIGHTS_DIR}/{WEIGHT_FILES[flow]}"
-    return []
+    return WEIGHT_PATHS.get(flow, [])
+
+
+def init_weights_of(settings):
+    """The released model a variant fine-tunes from (train.init in its config), if any."""
+    with open(settings["config"]) as stream:
+        init = (yaml.safe_load(stream).get("train") or {}).get("init")
+    return WEIGHT_PATHS.get(init, init or [])
 
 
 def magnified_all_methods(wildcards):
@@ -614,4 +634,10 @@ def final_outputs():
         ),
         *expand("results/slices/{clip}/x{alpha}.png", clip=list(CLIPS), alpha=ALPHAS),
         *expand("results/synthetic/{synthset}/preview.png", synthset=list(SYNTH_SETS)),
+        # the training stage runs even where no method uses its model (e.g. the demo's fine-tunes)
+        *[
+            f"results/train/{model}/{variant}/loss.png"
+            for model, variants in LEARNED.items()
+            for variant in variants
+        ],
     ]

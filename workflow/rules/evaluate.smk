@@ -1,4 +1,5 @@
-# One small result file per cell: clip x method x evaluation flow model x alpha.
+# One small result file per cell: clip x method x evaluation flow model x alpha; one job scores a
+# magnified clip (or pair benchmark) under every evaluation flow model, so its frames are read once.
 
 
 rule evaluate_cell:
@@ -7,26 +8,28 @@ rule evaluate_cell:
         meta=clip_meta,
         magnified="results/magnified/{clip}/{method}/x{alpha}",
         truth=truth_frames,
-        weights=flow_weights,
+        weights=all_flow_weights,
         checkpoint=method_checkpoint,
     output:
-        "results/eval/{clip}/{method}/{flow}/x{alpha}.csv",
+        expand("results/eval/{{clip}}/{{method}}/{flow}/x{{alpha}}.csv", flow=FLOWS),
     log:
-        "logs/evaluate_cell/{clip}/{method}/{flow}/x{alpha}.log",
+        "logs/evaluate_cell/{clip}/{method}/x{alpha}.log",
     benchmark:
-        "benchmarks/evaluate_cell/{clip}/{method}/{flow}/x{alpha}.tsv"
+        "benchmarks/evaluate_cell/{clip}/{method}/x{alpha}.tsv"
     conda:
         "../../envs/motionmag.yaml"
     threads: 2
     resources:
-        gpu=gpu_if_network_flow,
+        gpu=GPU_IF_NETWORK_FLOW,
         mem_mb=mem_mb(4000),
         runtime=30,
     params:
+        flows=FLOWS,
         method_settings=lambda wildcards: config["methods"][wildcards.method],
         region_margin=config["evaluation"].get("region_margin", 8),
         device=config["device"],
         weights_manifest=WEIGHTS_MANIFEST,
+        weights_dir=WEIGHTS_DIR,
     script:
         "../scripts/evaluate_cell.py"
 
@@ -36,26 +39,30 @@ rule evaluate_pairs:
     input:
         pairs=pair_benchmark_file,
         magnified="results/magnified/{pairbench}/{method}/x{alpha}.h5",
-        weights=flow_weights,
+        weights=all_flow_weights,
         checkpoint=method_checkpoint,
     output:
-        "results/eval/{pairbench}/{method}/{flow}/x{alpha}.csv",
+        expand(
+            "results/eval/{{pairbench}}/{{method}}/{flow}/x{{alpha}}.csv", flow=FLOWS
+        ),
     log:
-        "logs/evaluate_pairs/{pairbench}/{method}/{flow}/x{alpha}.log",
+        "logs/evaluate_pairs/{pairbench}/{method}/x{alpha}.log",
     benchmark:
-        "benchmarks/evaluate_pairs/{pairbench}/{method}/{flow}/x{alpha}.tsv"
+        "benchmarks/evaluate_pairs/{pairbench}/{method}/x{alpha}.tsv"
     conda:
         "../../envs/motionmag.yaml"
     threads: 2
     resources:
-        gpu=gpu_if_network_flow,
+        gpu=GPU_IF_NETWORK_FLOW,
         mem_mb=mem_mb(4000),
         runtime=60,
     params:
+        flows=FLOWS,
         pair_benchmark=lambda wildcards: PAIR_BENCHMARKS[wildcards.pairbench],
         method_settings=lambda wildcards: two_frame_settings(wildcards.method),
         device=config["device"],
         weights_manifest=WEIGHTS_MANIFEST,
+        weights_dir=WEIGHTS_DIR,
     script:
         "../scripts/evaluate_pairs.py"
 

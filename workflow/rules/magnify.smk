@@ -1,4 +1,5 @@
-# Every clip x method x alpha, magnified to lossless PNG frames, plus what people look at.
+# Every clip x method x alpha, magnified to lossless PNG frames and a playable video, plus what
+# people look at.
 
 
 rule magnify:
@@ -7,7 +8,14 @@ rule magnify:
         meta=clip_meta,
         checkpoint=method_checkpoint,
     output:
-        directory("results/magnified/{clip}/{method}/x{alpha}"),
+        frames=directory("results/magnified/{clip}/{method}/x{alpha}"),
+        video=report(
+            "results/videos/{clip}/{method}_x{alpha}.mp4",
+            caption="../report/video.rst",
+            category="3. Videos",
+            subcategory="{clip}",
+            labels={"clip": "{clip}", "method": "{method}", "alpha": "{alpha}"},
+        ),
     log:
         "logs/magnify/{clip}/{method}/x{alpha}.log",
     benchmark:
@@ -22,44 +30,30 @@ rule magnify:
     params:
         settings=lambda wildcards: method_settings(wildcards.method),
         device=config["device"],
+        crf=config["videos"]["crf"],
     script:
         "../scripts/magnify.py"
 
 
-rule encode_video:
-    input:
-        frames="results/magnified/{clip}/{method}/x{alpha}",
-        meta=clip_meta,
-    output:
-        report(
-            "results/videos/{clip}/{method}_x{alpha}.mp4",
-            caption="../report/video.rst",
-            category="3. Videos",
-            subcategory="{clip}",
-            labels={"clip": "{clip}", "method": "{method}", "alpha": "{alpha}"},
-        ),
-    log:
-        "logs/encode_video/{clip}/{method}_x{alpha}.log",
-    conda:
-        "../../envs/motionmag.yaml"
-    params:
-        crf=config.get("videos", {}).get("crf", 18),
-    script:
-        "../scripts/encode_video.py"
-
-
+# what people look at: every method next to the input, as a video and as x-t slices
 rule side_by_side:
     input:
         frames=clip_frames,
         meta=clip_meta,
         magnified=magnified_all_methods,
     output:
-        report(
+        video=report(
             "results/videos/{clip}/side_by_side_x{alpha}.mp4",
             caption="../report/side_by_side.rst",
             category="3. Videos",
             subcategory="{clip}",
             labels={"clip": "{clip}", "method": "all", "alpha": "{alpha}"},
+        ),
+        slices=report(
+            "results/slices/{clip}/x{alpha}.png",
+            caption="../report/xt_slice.rst",
+            category="4. x-t slices",
+            labels={"clip": "{clip}", "alpha": "{alpha}"},
         ),
     log:
         "logs/side_by_side/{clip}/x{alpha}.log",
@@ -68,32 +62,9 @@ rule side_by_side:
     params:
         labels=lambda wildcards: ["input"]
         + [f"{m} x{wildcards.alpha}" for m in METHODS],
-        crf=config.get("videos", {}).get("crf", 18),
+        crf=config["videos"]["crf"],
     script:
         "../scripts/side_by_side.py"
-
-
-rule xt_slice:
-    input:
-        frames=clip_frames,
-        meta=clip_meta,
-        magnified=magnified_all_methods,
-    output:
-        report(
-            "results/slices/{clip}/x{alpha}.png",
-            caption="../report/xt_slice.rst",
-            category="4. x-t slices",
-            labels={"clip": "{clip}", "alpha": "{alpha}"},
-        ),
-    log:
-        "logs/xt_slice/{clip}/x{alpha}.log",
-    conda:
-        "../../envs/motionmag.yaml"
-    params:
-        labels=lambda wildcards: ["input"]
-        + [f"{m} x{wildcards.alpha}" for m in METHODS],
-    script:
-        "../scripts/xt_slice.py"
 
 
 # Pair benchmarks: every pair (cropped as the benchmark says) magnified as a two-frame clip.

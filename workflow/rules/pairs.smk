@@ -93,7 +93,7 @@ rule pair_stats:
     resources:
         mem_mb=mem_mb(16000),
         runtime=6 * 60,
-        gpu=lambda wildcards: int(build_settings(wildcards)["flow"] in WEIGHT_FILES),
+        gpu=lambda wildcards: int(build_settings(wildcards)["flow"] in WEIGHT_PATHS),
     params:
         settings=stats_settings,
         device=config["device"],

@@ -10,6 +10,7 @@ rule train_flowmag:
         config=lambda wildcards: flowmag_training(wildcards)["config"],
         pairs=lambda wildcards: flowmag_training(wildcards)["pairs"],
         weights=training_flow_weights,
+        init=lambda wildcards: init_weights_of(flowmag_training(wildcards)),
     output:
         model="results/train/flowmag/{variant}/model.pt",
         log_csv="results/train/flowmag/{variant}/log.csv",
@@ -49,6 +50,7 @@ rule train_oh2018:
     input:
         config=lambda wildcards: oh2018_training(wildcards)["config"],
         data=lambda wildcards: oh2018_training(wildcards)["data"],
+        init=lambda wildcards: init_weights_of(oh2018_training(wildcards)),
     output:
         model="results/train/oh2018/{variant}/model.pt",
         log_csv="results/train/oh2018/{variant}/log.csv",

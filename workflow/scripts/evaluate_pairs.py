@@ -2,8 +2,6 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from pathlib import Path
-
 import torch
 
 from motionmag.io.download import sha256sum
@@ -11,19 +9,20 @@ from motionmag.pipeline import evaluate_pair_cell
 
 torch.set_num_threads(snakemake.threads)
 bench = snakemake.params.pair_benchmark
-evaluate_pair_cell(
-    benchmark=snakemake.wildcards.pairbench,
-    method=snakemake.wildcards.method,
-    flow=snakemake.wildcards.flow,
-    alpha=float(snakemake.wildcards.alpha),
-    pairs_path=snakemake.input.pairs,
-    magnified_path=snakemake.input.magnified,
-    out_csv=snakemake.output[0],
-    crop=bench["crop"],
-    limit=bench["limit"],
-    method_settings=dict(snakemake.params.method_settings),
-    device=snakemake.params.device,
-    checkpoint_sha256=sha256sum(snakemake.input.checkpoint) if snakemake.input.checkpoint else "",
-    weights_manifest=snakemake.params.weights_manifest,
-    weights_dir=Path(snakemake.input.weights).parent if snakemake.input.weights else None,
-)
+for flow, out_csv in zip(snakemake.params.flows, snakemake.output):
+    evaluate_pair_cell(
+        benchmark=snakemake.wildcards.pairbench,
+        method=snakemake.wildcards.method,
+        flow=flow,
+        alpha=float(snakemake.wildcards.alpha),
+        pairs_path=snakemake.input.pairs,
+        magnified_path=snakemake.input.magnified,
+        out_csv=out_csv,
+        crop=bench["crop"],
+        limit=bench["limit"],
+        method_settings=dict(snakemake.params.method_settings),
+        device=snakemake.params.device,
+        checkpoint_sha256=sha256sum(snakemake.input.checkpoint) if snakemake.input.checkpoint else "",
+        weights_manifest=snakemake.params.weights_manifest,
+        weights_dir=snakemake.params.weights_dir,
+    )

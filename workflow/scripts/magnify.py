@@ -16,6 +16,8 @@ magnify_clip(
     snakemake.wildcards.method,
     settings,
     float(snakemake.wildcards.alpha),
-    snakemake.output[0],
+    snakemake.output.frames,
     device=snakemake.params.device,
+    video=snakemake.output.video,
+    crf=snakemake.params.crf,
 )

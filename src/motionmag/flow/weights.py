@@ -23,8 +23,13 @@ from motionmag.io.download import digest_matches, fetch, sha256sum, verify
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # "flowmag": the FlowMag authors' released generator checkpoints (raft_chkpt_00140.pth, ...)
-FORMATS = ("torchvision", "princeton-raft", "ptlflow", "gmflow", "arflow", "flowmag")
+# "motionmag": a model.pt exported by this project's own trainer (the released demo weights)
+FORMATS = ("torchvision", "princeton-raft", "ptlflow", "gmflow", "arflow", "flowmag", "motionmag")
 _FIELDS = ("file", "url", "sha256", "format", "source", "licence")
+# Weights made by this project ship inside the repository (bundled: true), in resources/release/;
+# their entries say how they were made (recipe) and how long that took (training_time).
+BUNDLED_DIR = REPO_ROOT / "resources" / "release"
+_OPTIONAL = ("size", "notes", "bundled", "recipe", "training_time")
 
 
 @dataclass(frozen=True)
@@ -37,16 +42,20 @@ class WeightEntry:
     source: str
     licence: str
     size: int | None = None
+    bundled: bool = False
 
 
 def _parse_entry(name: str, raw: dict, manifest: Path, formats: tuple[str, ...] = FORMATS) -> WeightEntry:
     where = f"{manifest}: {name}"
     if not isinstance(raw, dict):
         raise MotionmagError(f"{where}: expected a mapping with {', '.join(_FIELDS)}")
-    missing = [key for key in _FIELDS if key not in raw]
+    bundled = raw.get("bundled", False) is True
+    missing = [key for key in _FIELDS if key not in raw and not (bundled and key == "url")]
     if missing:
         raise MotionmagError(f"{where}: missing {', '.join(missing)}")
-    unknown = sorted(set(raw) - set(_FIELDS) - {"size", "notes"})
+    if bundled and not raw["sha256"]:
+        raise MotionmagError(f"{where}: a bundled file needs its full sha256")
+    unknown = sorted(set(raw) - set(_FIELDS) - set(_OPTIONAL))
     if unknown:
         raise MotionmagError(f"{where}: unknown field {', '.join(unknown)}")
     sha = raw["sha256"]
@@ -57,8 +66,8 @@ def _parse_entry(name: str, raw: dict, manifest: Path, formats: tuple[str, ...] 
     if "/" in raw["file"] or raw["file"].startswith("."):
         raise MotionmagError(f"{where}: file must be a plain file name, got {raw['file']!r}")
     return WeightEntry(
-        name, raw["file"], raw["url"], str(sha) if sha else None, raw["format"], raw["source"], raw["licence"],
-        raw.get("size"),
+        name, raw["file"], raw.get("url") or "", str(sha) if sha else None, raw["format"], raw["source"],
+        raw["licence"], raw.get("size"), bundled,
     )
 
 
@@ -94,7 +103,8 @@ class WeightsStore:
         return self.entries[name]
 
     def path(self, name: str) -> Path:
-        return self.root / self.entry(name).file
+        entry = self.entry(name)
+        return (BUNDLED_DIR if entry.bundled else self.root) / entry.file
 
     def present(self, name: str) -> bool:
         return self.path(name).is_file()
@@ -113,6 +123,8 @@ class WeightsStore:
     def require(self, name: str) -> Path:
         """The verified local file, or a one-line error naming the file, its place and the fetch command."""
         path = self.path(name)
+        if not path.is_file() and self.entry(name).bundled:
+            raise MotionmagError(f"{path}: the bundled weights for {name} are missing (a damaged checkout?)")
         if not path.is_file():
             hint = f"`motionmag flow fetch {name}`"
             if self.root.resolve() == REPO_ROOT / "resources" / "weights":
@@ -125,6 +137,8 @@ class WeightsStore:
 
     def fetch(self, name: str, progress: bool = True) -> Path:
         entry, path = self.entry(name), self.path(name)
+        if entry.bundled:  # ships with the code: nothing to download, only to verify
+            return self.require(name)
         if not entry.sha256 and not path.exists():
             self._pinned(path).unlink(missing_ok=True)  # the file was deleted: pin the new one
         fetch(entry.url, path, self.expected_sha256(name), entry.size, progress=progress)

@@ -8,6 +8,8 @@ Two sources, one interface (``backgrounds``/``objects`` counts, ``background(i)`
   segmented images with about 7,000 instances, the paper's "7,000 segmented objects".
 - ``demo`` (offline): photos bundled in the scikit-image wheel as backgrounds, and objects cut
   from them with generated masks (smooth random blobs), so the demo and tests need no download.
+  ``demo-heldout`` is the same without the photos the demo clips are rendered from (the released
+  demo weights train on it).
 
 The index pins the exact file and instance lists, so a set is reproducible from (index, recipe,
 seed) and every shard job reads the same lists without rescanning thousands of files.
@@ -29,6 +31,9 @@ from motionmag.errors import MotionmagError
 INDEX_VERSION = 1
 DEMO_IMAGES = ("astronaut", "brick", "camera", "chelsea", "coffee", "grass", "gravel", "rocket",
                "immunohistochemistry", "hubble_deep_field", "retina", "colorwheel", "coins", "moon")
+# the demo clips (config/config.yaml) are rendered from these: source "demo-heldout" leaves them
+# out, so that models trained on it are scored by the demo on photos they never saw
+DEMO_CLIP_IMAGES = ("chelsea", "gravel", "brick")
 DEMO_OBJECTS = 1000  # generated (image, crop, blob) triples
 VOC_VOID = 255  # VOC marks object boundaries and difficult regions with 255
 MIN_OBJECT_AREA = 100  # px: smaller VOC instances are fragments, not pasteable objects
@@ -182,10 +187,11 @@ def _scan_voc(voc: Path) -> list[list]:
 
 def build_index(kind: str, coco: str | Path | None = None, voc: str | Path | None = None) -> dict:
     """The source index: what ``open_source`` reads (JSON-able)."""
-    if kind == "demo":
-        return dict(kind="demo", version=INDEX_VERSION, backgrounds=list(DEMO_IMAGES), objects=DEMO_OBJECTS)
+    if kind in ("demo", "demo-heldout"):
+        images = [name for name in DEMO_IMAGES if kind == "demo" or name not in DEMO_CLIP_IMAGES]
+        return dict(kind="demo", version=INDEX_VERSION, backgrounds=images, objects=DEMO_OBJECTS)
     if kind != "coco-voc":
-        raise MotionmagError(f"unknown synthetic source {kind!r}; choose demo or coco-voc")
+        raise MotionmagError(f"unknown synthetic source {kind!r}; choose demo, demo-heldout or coco-voc")
     if coco is None or voc is None:
         raise MotionmagError("the coco-voc source needs the COCO train2017 folder and the VOC2012 folder")
     coco, voc = Path(coco).resolve(), Path(voc).resolve()  # shard jobs may run elsewhere

@@ -18,7 +18,9 @@ from motionmag.data.pairs import PairSet
 from motionmag.errors import MotionmagError
 from motionmag.models.flowmag import FlowMagGenerator, GeneratorConfig
 from motionmag.train.losses import FlowMagLoss
-from motionmag.train.trainer import SampleSource, TrainingTask, TrainSettings, result_config, alpha_log_uniform, derive_seed, train
+from motionmag.train.probe import PROBE_METRICS, probe
+from motionmag.train.trainer import (SampleSource, TrainingTask, TrainSettings, alpha_log_uniform, derive_seed,
+                                     initial_weights, result_config, train)
 
 SCHEMA = Path(__file__).with_name("flowmag.schema.yaml")
 VAL_ALPHAS = (2.0, 4.0, 8.0, 16.0)  # validation cycles through these: comparable across runs
@@ -60,6 +62,7 @@ class PairSource(SampleSource):
 class FlowMagTask(TrainingTask):
     kind = "flowmag"
     metric_names = ("loss", "loss_mag", "loss_color")
+    probe_names = PROBE_METRICS
 
     def __init__(self, config: dict, pairs: str | Path, store=None, flow_weights: str | Path | None = None):
         from motionmag.flow import get_flow_model
@@ -110,6 +113,7 @@ class FlowMagTask(TrainingTask):
             metrics = self.loss_fn(pair[:1], pair[1:], model(pair[:1], pair[1:], alpha), alpha)
             for name in self.metric_names:
                 totals[name] += float(metrics[name]) / len(self.val_indices)
+        totals.update(probe(lambda a, b, alpha: model(a, b, torch.tensor([alpha], device=a.device)), device))
         model.train()
         return totals
 
@@ -129,7 +133,8 @@ def flowmag_payload(model: FlowMagGenerator, config: dict, step: int) -> dict:
 
 
 def train_flowmag(config_path: str | Path, pairs: str | Path, out_dir: str | Path, device: str = "cpu",
-                  steps: int | None = None, progress: bool = True, weights_manifest=None, weights_dir=None) -> Path:
+                  steps: int | None = None, progress: bool = True, weights_manifest=None, weights_dir=None,
+                  flow_weights: str | Path | None = None) -> Path:
     """Train (or resume) one FlowMag variant; returns the exported ``model.pt``."""
     from motionmag.flow.weights import WeightsStore
 
@@ -138,5 +143,13 @@ def train_flowmag(config_path: str | Path, pairs: str | Path, out_dir: str | Pat
         config["train"]["steps"] = steps
     torch.manual_seed(config["train"]["seed"])  # the generator's initial weights
     store = WeightsStore(weights_manifest, weights_dir) if (weights_manifest or weights_dir) else None
-    task = FlowMagTask(config, pairs, store=store)
+    task = FlowMagTask(config, pairs, store=store, flow_weights=flow_weights)
+    init = initial_weights(config["train"]["init"])
+    if init is not None:  # a fine-tune; a saved training state, when there is one, still wins
+        from motionmag.methods.flowmag import load_flowmag
+
+        generator, _ = load_flowmag(init)
+        if generator.config != task.model.config:
+            raise MotionmagError(f"train.init: {init} is a {generator.config} generator, the config asks for {task.model.config}")
+        task.model.load_state_dict(generator.state_dict())
     return train(task, settings_from(config), out_dir, device=device, progress=progress)

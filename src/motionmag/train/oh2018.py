@@ -22,7 +22,8 @@ from motionmag.data.synthetic import SyntheticSet
 from motionmag.errors import MotionmagError
 from motionmag.models.oh2018 import OhMagNet
 from motionmag.train.losses import OhLoss, shot_noise
-from motionmag.train.trainer import SampleSource, TrainingTask, TrainSettings, result_config, derive_seed, train
+from motionmag.train.probe import PROBE_METRICS, probe
+from motionmag.train.trainer import SampleSource, TrainingTask, TrainSettings, derive_seed, initial_weights, result_config, train
 
 SCHEMA = Path(__file__).with_name("oh2018.schema.yaml")
 
@@ -71,6 +72,7 @@ class SyntheticSource(SampleSource):
 class OhTask(TrainingTask):
     kind = "oh2018"
     metric_names = ("loss", "loss_image", "loss_texture", "loss_shape", "loss_texture_amp")
+    probe_names = PROBE_METRICS
 
     def __init__(self, config: dict, data: str | Path):
         self._config = config
@@ -125,6 +127,7 @@ class OhTask(TrainingTask):
             metrics = self._metrics(model, batch, torch.tensor([alpha], device=device))
             for name in self.metric_names:
                 totals[name] += float(metrics[name]) / len(self.val_indices)
+        totals.update(probe(lambda a, b, alpha: model(a, b, alpha), device))
         model.train()
         return totals
 
@@ -148,4 +151,9 @@ def train_oh2018(config_path: str | Path, data: str | Path, out_dir: str | Path,
         config["train"]["steps"] = steps
     torch.manual_seed(config["train"]["seed"])  # the network's initial weights
     task = OhTask(config, data)
+    init = initial_weights(config["train"]["init"])
+    if init is not None:  # a fine-tune; a saved training state, when there is one, still wins
+        from motionmag.methods.oh2018 import load_oh2018
+
+        task.model.load_state_dict(load_oh2018(init)[0].state_dict())
     return train(task, settings_from(config), out_dir, device=device, progress=progress)

@@ -79,6 +79,7 @@ class TrainingTask(ABC):
 
     kind: str  # names the checkpoints, e.g. "flowmag"
     metric_names: tuple[str, ...] = ("loss",)
+    probe_names: tuple[str, ...] = ()  # further metrics only validation gives (train.probe)
 
     model: nn.Module  # the trained network (built, seeded, on the CPU)
 
@@ -113,6 +114,8 @@ def result_config(config: dict) -> dict:
     config = copy.deepcopy(config)
     config.pop("log", None)
     config.get("train", {}).pop("steps", None)
+    if config.get("train", {}).get("init", "") is None:  # no init = the runs saved before it existed
+        config["train"].pop("init")
     config.get("data", {}).pop("num_workers", None)
     return config
 
@@ -225,7 +228,7 @@ def _train(task, settings, out_dir, ctx, device, progress) -> Path:
         raise MotionmagError(f"batch_size {settings.batch_size} does not split evenly over {ctx.world_size} processes")
     local_batch = settings.batch_size // ctx.world_size
     out_dir.mkdir(parents=True, exist_ok=True)
-    state_path, log = out_dir / STATE_FILE, TrainingLog(out_dir / STATE_LOG, task.metric_names)
+    state_path, log = out_dir / STATE_FILE, TrainingLog(out_dir / STATE_LOG, (*task.metric_names, *task.probe_names))
     log.path.parent.mkdir(parents=True, exist_ok=True)
     model = task.model.to(device)
     task.to(device)
@@ -365,6 +368,21 @@ def _publish(log_csv: Path, out_dir: Path) -> None:
         tmp.write_bytes(log_csv.read_bytes())
         tmp.replace(out_dir / "log.csv")
         plot_training_log(log_csv, out_dir / "loss.png")
+
+
+def initial_weights(init: str | None) -> Path | None:
+    """The file a fine-tune starts from: a released model named in the weights manifest (verified
+    by its sha256) or a path; None for a training from random weights."""
+    if init is None:
+        return None
+    from motionmag.flow.weights import WeightsStore
+
+    store = WeightsStore()
+    if init in store.entries:
+        return store.require(init)
+    if not Path(init).is_file():
+        raise MotionmagError(f"train.init: {init} is neither a model in {store.manifest} nor a file")
+    return Path(init)
 
 
 def alpha_log_uniform(n: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
