@@ -135,7 +135,7 @@ def test_tiny_workflow_end_to_end_and_incremental(tmp_path):
     changed = copy.deepcopy(TINY_EVAL)
     changed["methods"]["phase"]["sigma"] = 2.0
     jobs = planned_jobs(snakemake(tmp_path, "-n", config=changed))
-    assert jobs.get("magnify") == 1 and jobs.get("evaluate_cell") == 1 and jobs.get("encode_video") == 1
+    assert jobs.get("magnify") == 1 and jobs.get("evaluate_cell") == 1 and jobs.get("side_by_side") == 1
     assert jobs.get("magnify_pairs") == 1 and jobs.get("evaluate_pairs") == 1 and jobs.get("evaluate_sweep") == 1
     assert jobs.get("tables") == 1 and jobs.get("sweep_table") == 1
     assert not {"render_clip", "render_truth", "demo_pairs", "synth_shard", "synth_manifest"} & set(jobs)

@@ -1,4 +1,5 @@
-# Result cells -> the papers' tables (CSV, Markdown, LaTeX), HTML for the report, and plots.
+# Result cells -> the papers' tables (CSV, Markdown, LaTeX), their HTML for the report, and the
+# plots: one job for the clip and pair-benchmark cells, one per sweep (each is seconds of work).
 
 
 rule tables:
@@ -12,6 +13,25 @@ rule tables:
             labels={"table": "all cells"},
         ),
         tables=table_files(),
+        html=[
+            report(
+                f"results/tables/{stem}.html",
+                caption="../report/table.rst",
+                category="1. Tables",
+                labels={"table": stem},
+            )
+            for stem in table_stems_of(GROUPS, [float(a) for a in ALPHAS])
+        ],
+        plots=[
+            report(
+                f"results/plots/{group}/{metric}_vs_alpha.png",
+                caption="../report/plot.rst",
+                category="2. Plots",
+                labels={"benchmark": group, "metric": metric},
+            )
+            for group in GROUPS
+            for metric in group_metrics(group)
+        ],
     log:
         "logs/tables/tables.log",
     conda:
@@ -27,66 +47,22 @@ rule sweep_table:
     input:
         sweep_cells,
     output:
-        multiext("results/tables/{sweep}/ssim", ".csv", ".md", ".tex"),
-    log:
-        "logs/sweep_table/{sweep}.log",
-    conda:
-        "../../envs/motionmag.yaml"
-    script:
-        "../scripts/sweep_table.py"
-
-
-rule table_html:
-    input:
-        "results/tables/{table}.csv",
-    output:
-        report(
-            "results/tables/{table}.html",
+        tables=multiext("results/tables/{sweep}/ssim", ".csv", ".md", ".tex"),
+        html=report(
+            "results/tables/{sweep}/ssim.html",
             caption="../report/table.rst",
             category="1. Tables",
-            labels={"table": "{table}"},
+            labels={"table": "{sweep}/ssim"},
         ),
-    log:
-        "logs/table_html/{table}.log",
-    wildcard_constraints:
-        table="[A-Za-z0-9_-]+/[a-z_]+(_x[0-9.e+-]+)?",
-    conda:
-        "../../envs/motionmag.yaml"
-    script:
-        "../scripts/table_html.py"
-
-
-rule plot:
-    input:
-        "results/tables/cells.csv",
-    output:
-        report(
-            "results/plots/{group}/{metric}_vs_alpha.png",
-            caption="../report/plot.rst",
-            category="2. Plots",
-            labels={"benchmark": "{group}", "metric": "{metric}"},
-        ),
-    log:
-        "logs/plot/{group}/{metric}.log",
-    conda:
-        "../../envs/motionmag.yaml"
-    script:
-        "../scripts/plot.py"
-
-
-rule sweep_plot:
-    input:
-        sweep_cells,
-    output:
-        report(
+        plot=report(
             "results/plots/{sweep}/ssim.png",
             caption="../report/sweep_plot.rst",
             category="2. Plots",
             labels={"benchmark": "{sweep}", "metric": "ssim"},
         ),
     log:
-        "logs/sweep_plot/{sweep}.log",
+        "logs/sweep_table/{sweep}.log",
     conda:
         "../../envs/motionmag.yaml"
     script:
-        "../scripts/sweep_plot.py"
+        "../scripts/sweep_table.py"
