@@ -9,8 +9,10 @@ models: each released model magnifies the demo's rendered clips (cat_on_gravel, 
   object's region): measured amplification / alpha (target >= 0.7 FlowMag, >= 0.8 Oh), SSIM
   against the rendered ground truth at alpha 4 (target >= 0.95), and at alpha 1 the mean absolute
   colour error against the input (/255; FlowMag target <= 2). Phase and linear alongside.
-flow: end-point error on held-out rendered pairs (seeds no training draws) at 128^2, for
-  raft-small-rendered (20 iterations), OpenCV DIS and the project's Lucas-Kanade, by motion range.
+flow: end-point error on held-out rendered pairs (seeds no training draws) at 128^2, by motion
+  range, for lk-normalized (what the FlowMag demo weights learn through), plain lk, OpenCV DIS and,
+  with --weights, a RAFT-small trained by `motionmag train flow`; and the flow each reads in a
+  pure brightness-and-contrast change (x1.15 plus a 0-0.15 ramp; no motion at all).
 Prints JSON lines; BENCHMARKS.md records them.
 """
 
@@ -82,11 +84,11 @@ def flow_accuracy(pairs: int, weights: str | None) -> None:
     from motionmag.train.trainer import derive_seed
 
     renderer = FlowPairRenderer(FlowPairRecipe(size=128), PhotoPool([ROOT / "resources" / "clips" / "baby.mp4"]))
-    estimators = {
-        "raft-small-rendered": get_flow_model("raft-small-rendered", preset="eval", weights=weights),
-        "dis": get_flow_model("dis"),
-        "lk": get_flow_model("lk"),
-    }
+    estimators = {f"{name}:{preset}" if preset else name: get_flow_model(name, preset=preset)
+                  for name, preset in (("lk-normalized", "eval"), ("lk-normalized", "train"), ("lk", "eval"),
+                                       ("lk", "train"), ("dis", None))}
+    if weights:
+        estimators["raft-small (trained here)"] = get_flow_model("raft-small", preset="eval", weights=weights)
     bins = [(0, 0.5), (0.5, 2), (2, 16)]
     errors = {name: {b: [] for b in bins} for name in estimators}
     for i in range(pairs):
@@ -99,8 +101,12 @@ def flow_accuracy(pairs: int, weights: str | None) -> None:
                     mask = (speed >= low) & (speed < high)
                     if mask.any():
                         errors[name][(low, high)].append(float(epe[mask].mean()))
+    frames, _ = pair_tensors(*renderer.render(np.random.default_rng(derive_seed(VAL_SEED + 2, 0))))
+    relit = (frames[:1] * 1.15 + torch.linspace(0, 0.15, frames.shape[-1]).view(1, 1, 1, -1)).clamp(0, 1)
     for name, by_bin in errors.items():
-        row = {"estimator": name, "pairs": pairs}
+        with torch.no_grad():
+            fooled = float(estimators[name](frames[:1], relit).norm(dim=1).mean())
+        row = {"estimator": name, "pairs": pairs, "brightness_change_px": round(fooled, 3)}
         row.update({f"epe_{low:g}-{high:g}px": round(float(np.mean(v)), 3) for (low, high), v in by_bin.items() if v})
         row["epe_all"] = round(float(np.mean([x for v in by_bin.values() for x in v])), 3)
         print(json.dumps(row), flush=True)
@@ -111,7 +117,7 @@ def main() -> None:
     parser.add_argument("what", choices=["models", "flow"])
     parser.add_argument("--checkpoint", action="append", default=[], metavar="METHOD=PATH")
     parser.add_argument("--pairs", type=int, default=64)
-    parser.add_argument("--weights", help="flow: a raft-small-rendered checkpoint other than the bundled one")
+    parser.add_argument("--weights", help="flow: also score a RAFT-small checkpoint from `motionmag train flow`")
     args = parser.parse_args()
     torch.set_num_threads(2)
     if args.what == "models":

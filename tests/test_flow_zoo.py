@@ -262,13 +262,16 @@ def test_a_missing_file_names_the_file_its_place_and_the_fetch_command(tmp_path)
 
 def test_the_repository_manifest_lists_every_network_checkpoint():
     entries = load_manifest(Path(__file__).resolve().parents[1] / "config" / "weights.yaml")
-    flows = {name for name, entry in entries.items() if entry.format != "flowmag"}
+    flows = {name for name, entry in entries.items() if entry.format not in ("flowmag", "motionmag")}
     assert flows == set(NETWORKS)
-    # the rest: FlowMag's released generators (methods.<flowmag>.checkpoint)
-    assert set(entries) - flows == {"flowmag-raft", "flowmag-arflow"}
+    # the rest: FlowMag's released generators and the demo weights made here (methods.<...>.checkpoint)
+    assert set(entries) - flows == {"flowmag-raft", "flowmag-arflow", "flowmag-demo", "oh2018-demo"}
     for entry in entries.values():
-        assert entry.url.startswith("https://") and entry.licence and entry.source
-        assert entry.file.endswith((".pth", ".ckpt", ".tar"))
+        assert entry.licence and entry.source
+        if entry.bundled:  # ships in resources/release/, verified by its full digest
+            assert entry.file.endswith(".pt") and len(entry.sha256) == 64 and not entry.url
+        else:
+            assert entry.url.startswith("https://") and entry.file.endswith((".pth", ".ckpt", ".tar"))
 
 
 @pytest.mark.parametrize(

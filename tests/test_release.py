@@ -17,7 +17,7 @@ from motionmag.flow.weights import BUNDLED_DIR, WeightsStore
 from motionmag.synth.flow_pairs import FlowPairRecipe, FlowPairRenderer, PhotoPool
 from motionmag.train.probe import probe
 
-RELEASED = ("raft-small-rendered", "flowmag-demo", "oh2018-demo")
+RELEASED = ("flowmag-demo", "oh2018-demo")
 
 
 def test_released_weights_are_bundled_listed_and_verified(tmp_path):

@@ -459,7 +459,7 @@ def run_flow_fetch(args: argparse.Namespace) -> None:
 
     store = WeightsStore()
     # every flow model with weights (the manifest also lists FlowMag's released generators)
-    names = args.models or [name for name, entry in store.entries.items() if entry.format != "flowmag"]
+    names = args.models or [name for name, entry in store.entries.items() if entry.format not in ("flowmag", "motionmag")]
     for name in names:
         flow_spec(name)  # an unknown name fails before any download
         store.entry(name)

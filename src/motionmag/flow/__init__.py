@@ -48,7 +48,6 @@ _NETWORK = dict(differentiable=True, needs_weights=True)
 register_flow_model("raft-things", _raft_large, summary="RAFT large, FlyingChairs+Things (FlowMag's)", presets=RAFT_PRESETS, **_NETWORK)
 register_flow_model("raft-sintel", _raft_large, summary="RAFT large, fine-tuned on Sintel+KITTI+HD1K", presets=RAFT_PRESETS, **_NETWORK)
 register_flow_model("raft-small", _raft_small, summary="RAFT small, FlyingChairs+Things", presets=RAFT_PRESETS, **_NETWORK)
-register_flow_model("raft-small-rendered", _raft_small, summary="RAFT small, trained here on rendered pairs with exact flow (bundled; the demo's FlowMag learns through it)", presets=RAFT_PRESETS, **_NETWORK)
 register_flow_model("gmflow-things", _gmflow, summary="GMFlow, FlyingChairs+Things (ptlflow)", extra="zoo", **_NETWORK)
 register_flow_model("gmflow-sintel", _gmflow, summary="GMFlow, fine-tuned on Sintel (ptlflow)", extra="zoo", **_NETWORK)
 register_flow_model("pwcnet", _pwcnet, summary="PWC-Net (DC), FlyingChairs+Things (ptlflow)", extra="zoo", **_NETWORK)
@@ -61,6 +60,23 @@ register_flow_model("farneback", FarnebackFlow, summary="OpenCV Farnebäck (weig
 # step 1.8x faster (the demo trains 600 steps instead of 300 in the same time, and learns better).
 register_flow_model(
     "lk", LucasKanadeFlow, summary="pyramidal Lucas-Kanade in torch (weight-free)", presets={"train": {"eps": 1e-3, "warps": 2}}
+)
+
+
+
+# Lucas-Kanade on locally normalised luma: a brightness or contrast change reads as 0.04 px of
+# motion where plain LK reads 5-35 px (bench/release_quality.py flow), so a generator trained
+# through it cannot satisfy it by changing brightness instead of moving things; it is also the
+# more accurate of the two on rendered pairs. The demo's FlowMag weights learn through it.
+def _lk_normalized(levels: int = 4, warps: int = 5, window_sigma: float = 6.0, eps: float = 1e-2,
+                   normalize_sigma: float = 3.0) -> LucasKanadeFlow:
+    return LucasKanadeFlow(levels=levels, warps=warps, window_sigma=window_sigma, eps=eps, normalize_sigma=normalize_sigma)
+
+
+register_flow_model(
+    "lk-normalized", _lk_normalized, differentiable=True,
+    summary="Lucas-Kanade on locally contrast-normalised luma: blind to brightness changes (weight-free)",
+    presets={"train": {"warps": 2}},
 )
 
 __all__ = [

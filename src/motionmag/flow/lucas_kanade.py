@@ -35,6 +35,14 @@ def _pyramid(x: torch.Tensor, levels: int) -> list[torch.Tensor]:
     return pyramid[::-1]
 
 
+def local_normalize(x: torch.Tensor, sigma: float, floor: float = 0.02) -> torch.Tensor:
+    """(x - local mean) / local standard deviation, both Gaussian-weighted (sigma px): what is left
+    is structure; a change of brightness or contrast over a region of about sigma cancels out.
+    ``floor`` keeps flat regions (std below it, on the [0, 1] scale) from being amplified into noise."""
+    centred = x - gaussian_blur(x, sigma)
+    return centred / torch.sqrt(gaussian_blur(centred * centred, sigma) + floor * floor)
+
+
 def lucas_kanade(
     img0: torch.Tensor,
     img1: torch.Tensor,
@@ -43,16 +51,21 @@ def lucas_kanade(
     window_sigma: float = 6.0,
     presmooth_sigma: float = 1.0,
     eps: float = 1e-6,
+    normalize_sigma: float = 0.0,
 ) -> torch.Tensor:
     """Flow img0 -> img1 (B, 2, H, W) such that img0(x) ≈ img1(x + flow(x)).
 
     img0, img1: (B, 3, H, W) RGB or (B, 1, H, W) grey, float in [0, 1].
     ``eps`` is a Tikhonov term for intensities in [0, 1]: 1e-3 would shrink a 1 px flow to 0.76 px.
+    ``normalize_sigma`` > 0: track locally normalised luma (:func:`local_normalize`) instead of
+    intensities, so that brightness and contrast changes are not read as motion.
     """
     if img0.shape[1] == 3:
         luma = torch.tensor(_LUMA, dtype=img0.dtype, device=img0.device).view(1, 3, 1, 1)
         img0, img1 = (img0 * luma).sum(1, keepdim=True), (img1 * luma).sum(1, keepdim=True)
     img0, img1 = gaussian_blur(img0, presmooth_sigma), gaussian_blur(img1, presmooth_sigma)
+    if normalize_sigma > 0:
+        img0, img1 = local_normalize(img0, normalize_sigma), local_normalize(img1, normalize_sigma)
     flow = None
     for a, b in zip(_pyramid(img0, levels), _pyramid(img1, levels)):
         if flow is None:
@@ -81,9 +94,10 @@ class LucasKanadeFlow(FlowModel):
     differentiable = True
 
     def __init__(self, levels: int = 4, warps: int = 5, window_sigma: float = 6.0, presmooth_sigma: float = 1.0,
-                 eps: float = 1e-6):
+                 eps: float = 1e-6, normalize_sigma: float = 0.0):
         super().__init__()
-        self.settings = dict(levels=levels, warps=warps, window_sigma=window_sigma, presmooth_sigma=presmooth_sigma, eps=eps)
+        self.settings = dict(levels=levels, warps=warps, window_sigma=window_sigma, presmooth_sigma=presmooth_sigma, eps=eps,
+                             normalize_sigma=normalize_sigma)
 
     def estimate(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
         return lucas_kanade(img0, img1, **self.settings)

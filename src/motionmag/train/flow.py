@@ -38,7 +38,7 @@ def settings_from(config: dict) -> TrainSettings:
     return TrainSettings(
         steps=train_cfg["steps"], batch_size=data["batch_size"], lr=train_cfg["lr"], num_workers=data["num_workers"],
         amp=train_cfg["amp"], seed=train_cfg["seed"], log_every=log["log_every"], val_every=log["val_every"],
-        checkpoint_every=log["checkpoint_every"],
+        checkpoint_every=log["checkpoint_every"], grad_clip=train_cfg["grad_clip"],
     )
 
 

@@ -59,6 +59,7 @@ class TrainSettings:
     log_every: int = 10
     val_every: int = 500
     checkpoint_every: int = 500
+    grad_clip: float = 0.0  # > 0: clip the gradients' global norm to this before each step (RAFT's 1.0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -285,6 +286,8 @@ def _train(task, settings, out_dir, ctx, device, progress) -> Path:
                 metrics = task.loss(wrapped, batch, generator)
             optimizer.zero_grad(set_to_none=True)
             metrics["loss"].backward()
+            if settings.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
             optimizer.step()
             sums += torch.stack([metrics[name].detach().float() for name in task.metric_names])
             count += 1
