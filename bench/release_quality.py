@@ -41,21 +41,21 @@ def _quantised(frames):
     return [np.round(np.clip(f, 0, 1) * 255).astype(np.uint8) for f in frames]
 
 
-def models(checkpoints: dict[str, str]) -> None:
+def models(checkpoints: dict[str, str], only: list[str] | None = None, clips=("cat_on_gravel", "subpixel")) -> None:
     from motionmag.evaluate import evaluate_clip
     from motionmag.flow import get_flow_model
     from motionmag.flow.weights import WeightsStore
     from motionmag.methods import get_magnifier
 
     flow = get_flow_model("dis")
-    store = WeightsStore()
     methods = {
-        "flowmag": dict(checkpoint=checkpoints.get("flowmag") or store.require("flowmag-demo")),
-        "oh2018": dict(checkpoint=checkpoints.get("oh2018") or store.require("oh2018-demo"), mode="static"),
+        "flowmag": dict(checkpoint=checkpoints.get("flowmag") or WeightsStore().require("flowmag-demo")),
+        "oh2018": dict(checkpoint=checkpoints.get("oh2018") or WeightsStore().require("oh2018-demo"), mode="static"),
         "phase": dict(mode="static"),
         "linear": dict(mode="static"),
     }
-    for clip in ("cat_on_gravel", "subpixel"):
+    methods = {m: v for m, v in methods.items() if not only or m in only}
+    for clip in clips:
         renderer = _clip(clip)
         inputs = _quantised(renderer.frames())
         obj_region, _ = renderer.regions(margin=8)
@@ -116,12 +116,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=["models", "flow"])
     parser.add_argument("--checkpoint", action="append", default=[], metavar="METHOD=PATH")
+    parser.add_argument("--methods", nargs="+", help="models: only these methods (default: all four)")
+    parser.add_argument("--clips", nargs="+", default=["cat_on_gravel", "subpixel"], help="models: demo clips to score")
     parser.add_argument("--pairs", type=int, default=64)
     parser.add_argument("--weights", help="flow: also score a RAFT-small checkpoint from `motionmag train flow`")
     args = parser.parse_args()
     torch.set_num_threads(2)
     if args.what == "models":
-        models(dict(item.split("=", 1) for item in args.checkpoint))
+        models(dict(item.split("=", 1) for item in args.checkpoint), args.methods, args.clips)
     else:
         flow_accuracy(args.pairs, args.weights)
 

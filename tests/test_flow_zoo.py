@@ -9,6 +9,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -50,8 +51,27 @@ def build(name: str, seed: int = 0, **kwargs):
 
 def test_every_model_of_the_design_is_registered():
     expected = {"raft-things", "raft-sintel", "raft-small", "gmflow-things", "gmflow-sintel", "pwcnet", "arflow-kitti",
-                "dis", "farneback", "lk"}
+                "dis", "farneback", "lk", "lk-normalized"}
     assert set(list_flow_models()) == expected
+
+
+def test_normalized_lk_is_blind_to_brightness_and_contrast_changes_and_still_sees_motion():
+    """What FlowMag's demo weights learn through: a relighting (x1.15 plus a ramp) is no motion
+    to it, where plain LK reads pixels of motion; a true 1 px shift is still measured."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(0)
+    texture = ndimage.gaussian_filter(rng.random((96, 128)), 2.0)
+    texture = (texture - texture.min()) / np.ptp(texture)
+    frame = torch.from_numpy(np.repeat(texture[None, None], 3, axis=1)).float()
+    relit = (frame * 1.15 + torch.linspace(0, 0.15, 128).view(1, 1, 1, -1)).clamp(0, 1)
+    shifted = torch.from_numpy(np.repeat(ndimage.shift(texture, (0, 1.0), order=3, mode="nearest")[None, None], 3, axis=1)).float()
+    inner = (slice(None), slice(None), slice(16, -16), slice(16, -16))
+    normalized, plain = build("lk-normalized"), build("lk")
+    assert normalized(frame, relit)[inner].norm(dim=1).mean() < 0.1
+    assert plain(frame, relit)[inner].norm(dim=1).mean() > 1.0
+    flow = get_flow_model("lk-normalized")(frame, shifted)[inner]
+    assert abs(float(flow[:, 0].mean()) - 1.0) < 0.1 and abs(float(flow[:, 1].mean())) < 0.05
 
 
 @pytest.mark.parametrize("name", models(list_flow_models()))

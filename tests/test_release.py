@@ -124,10 +124,13 @@ def test_flow_training_writes_a_model_the_zoo_loads(tmp_path):
     assert any(not torch.equal(before[k], v) for k, v in flow.net.state_dict().items())
 
 
-def test_flow_training_refuses_a_data_file(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "motionmag.cli", "train", "flow", _tiny_flow_config(tmp_path),
-                             "--pairs", tmp_path / "x.h5", "-o", tmp_path / "run"], capture_output=True, text=True)
+@pytest.mark.parametrize("args", [["flow", "--pairs", "x.h5"], ["oh2018", "--data", "x.h5", "--flow-weights", "f.pt"]])
+def test_train_refuses_options_of_other_models_in_one_line(args, tmp_path):
+    model, *options = args
+    result = subprocess.run([sys.executable, "-m", "motionmag.cli", "train", model, _tiny_flow_config(tmp_path), *options,
+                             "-o", tmp_path / "run"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert not (tmp_path / "run").exists()
 
 
 def test_magnify_defaults_to_the_released_weights_and_says_so(tmp_path):
