@@ -18,7 +18,7 @@ rule evaluate_cell:
         "benchmarks/evaluate_cell/{clip}/{method}/x{alpha}.tsv"
     conda:
         "../../envs/motionmag.yaml"
-    threads: 2
+    threads: 1  # locally two such jobs share the cores better than one at 2 threads; profiles set more
     resources:
         gpu=GPU_IF_NETWORK_FLOW,
         mem_mb=mem_mb(4000),
@@ -51,7 +51,7 @@ rule evaluate_pairs:
         "benchmarks/evaluate_pairs/{pairbench}/{method}/x{alpha}.tsv"
     conda:
         "../../envs/motionmag.yaml"
-    threads: 2
+    threads: 1  # locally two such jobs share the cores better than one at 2 threads; profiles set more
     resources:
         gpu=GPU_IF_NETWORK_FLOW,
         mem_mb=mem_mb(4000),
@@ -80,7 +80,7 @@ rule evaluate_sweep:
         "benchmarks/evaluate_sweep/{sweep}/{method}.tsv"
     conda:
         "../../envs/motionmag.yaml"
-    threads: 2
+    threads: 1  # locally two such jobs share the cores better than one at 2 threads; profiles set more
     resources:
         gpu=gpu_if_learned,
         mem_mb=mem_mb(4000),

@@ -22,7 +22,7 @@ rule magnify:
         "benchmarks/magnify/{clip}/{method}/x{alpha}.tsv"
     conda:
         "../../envs/motionmag.yaml"
-    threads: 2
+    threads: 1  # locally two such jobs share the cores better than one at 2 threads; profiles set more
     resources:
         gpu=gpu_if_learned,
         mem_mb=mem_mb(4000),
@@ -80,7 +80,7 @@ rule magnify_pairs:
         "benchmarks/magnify_pairs/{pairbench}/{method}/x{alpha}.tsv"
     conda:
         "../../envs/motionmag.yaml"
-    threads: 2
+    threads: 1  # locally two such jobs share the cores better than one at 2 threads; profiles set more
     resources:
         gpu=gpu_if_learned,
         mem_mb=mem_mb(4000),
