@@ -106,7 +106,7 @@ def test_the_workflow_runs_on_slurm_reruns_one_chain_and_recovers_a_killed_job(c
     ran = rules_of(jobs)
     for rule in ("render_clip", "render_truth", "demo_pairs", "train_flowmag", "magnify", "evaluate_cell", "tables"):
         assert rule in ran, (rule, ran)
-    assert {"group:report", "group:videos"} <= set(ran), ran  # small jobs went in groups
+    assert "group:videos" in ran, ran  # small jobs went in groups (this config has no sweep or preview for "report")
     gpu = {j["comment"] for j in jobs if "gres/gpu=1" in j["tres"]}
     assert any(c.startswith("rule_train_flowmag") for c in gpu) and any("flowmag" in c and c.startswith("rule_magnify") for c in gpu)
     assert not any("linear" in c or "phase" in c for c in gpu), gpu  # classical methods get no GPU
