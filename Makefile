@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ZOO := $(VENV)/.zoo
 
-.PHONY: demo test report lint clean release-weights
+.PHONY: demo test report lint clean release-weights cluster-profile
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ $(RELEASE)/oh2018/model.pt: $(STAMP) config/oh2018/release.yaml
 $(RELEASE)/flowmag/model.pt: $(STAMP) config/flowmag/release.yaml
 	$(MM) synth pairs --count 2000 --clip resources/clips/baby.mp4 --seed 1 -o $(RELEASE)/flowmag_pairs.h5
 	$(MM) train flowmag config/flowmag/release.yaml --pairs $(RELEASE)/flowmag_pairs.h5 -o $(RELEASE)/flowmag --device cpu -q
+
+# `snakemake --profile slurm` from the repo root: Snakemake finds a bare profile name in the
+# current folder or in ~/.config/snakemake (or $$XDG_CONFIG_HOME/snakemake)
+PROFILES := $${XDG_CONFIG_HOME:-$$HOME/.config}/snakemake
+cluster-profile: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[cluster]"
+	mkdir -p $(PROFILES)
+	ln -sfn $(CURDIR)/profiles/slurm $(PROFILES)/slurm
+	@echo "profile linked: now edit the partition in profiles/slurm/config.yaml, then: snakemake --profile slurm"
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint

@@ -75,6 +75,125 @@ def test_bad_input_gives_one_line_and_exit_2(case, clip, tmp_path):
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing half-written
 
 
+@pytest.fixture(scope="module")
+def frame_folder(tmp_path_factory):
+    """Three small random PNG frames (24x16): a frame folder, which takes --fps."""
+    import cv2
+
+    folder = tmp_path_factory.mktemp("folder") / "frames"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        cv2.imwrite(str(folder / f"{i}.png"), rng.integers(0, 256, (16, 24, 3), dtype=np.uint8))
+    return folder
+
+
+def _bad_masks(folder):
+    """Masks of the frames' size whose values are out of range, and one an image that is off everywhere."""
+    import cv2
+
+    np.save(folder / "nan.npy", np.full((16, 24), np.nan, np.float32))
+    some_nan = np.ones((16, 24))
+    some_nan[3, 4] = np.nan
+    np.save(folder / "some_nan.npy", some_nan)
+    np.save(folder / "inf.npy", np.full((16, 24), np.inf, np.float32))
+    np.save(folder / "seven.npy", np.full((16, 24), 7.0, np.float32))
+    np.save(folder / "negative.npy", np.full((16, 24), -0.5, np.float32))
+    np.save(folder / "float255.npy", np.full((16, 24), 255.0, np.float32))  # an 8-bit mask saved as float
+    np.save(folder / "seven_int.npy", np.full((16, 24), 7, np.int64))  # neither 0/1 nor 8-bit with anything on
+    np.save(folder / "int300.npy", np.full((16, 24), 300, np.int32))
+    np.save(folder / "zeros.npy", np.zeros((16, 24), np.float32))
+    cv2.imwrite(str(folder / "seven.png"), np.full((16, 24), 7, np.uint8))
+
+
+FOLDER_BAD = {
+    "mask all NaN": (["--mask", "{tmp}/nan.npy"], "NaN or infinite"),
+    "mask with one NaN": (["--mask", "{tmp}/some_nan.npy"], "NaN or infinite"),
+    "mask inf": (["--mask", "{tmp}/inf.npy"], "NaN or infinite"),
+    "mask value 7": (["--mask", "{tmp}/seven.npy"], "float mask values must lie in [0, 1], got 7 to 7"),
+    "mask value -0.5": (["--mask", "{tmp}/negative.npy"], "must lie in [0, 1]"),
+    "mask 0-255 as float": (["--mask", "{tmp}/float255.npy"], "divide it by 255"),
+    "integer mask value 7": (["--mask", "{tmp}/seven_int.npy"], "off everywhere"),
+    "integer mask value 300": (["--mask", "{tmp}/int300.npy"], "integer mask values must lie in 0-255"),
+    "mask all 0": (["--mask", "{tmp}/zeros.npy"], "off everywhere"),
+    "image mask all 7": (["--mask", "{tmp}/seven.png"], "off everywhere"),
+    "feather nan": (["--mask", "{tmp}/zeros.npy", "--feather", "nan"], "--feather must be"),
+    "feather negative": (["--feather", "-2"], "--feather must be"),
+    "fps 0": (["--fps", "0"], "--fps must be a finite number > 0"),
+    "fps -5": (["--fps", "-5"], "--fps must be a finite number > 0"),
+    "fps nan": (["--fps", "nan"], "--fps must be a finite number > 0"),
+    "fps inf": (["--fps", "inf"], "--fps must be a finite number > 0"),
+    "fps 1e308": (["--fps", "1e308"], "--fps must lie between"),
+    "alpha 1e308": (["--alpha", "1e308"], "alpha must be at most 1000"),
+    "alpha 1001": (["--alpha", "1001"], "alpha must be at most 1000"),
+    "alpha inf": (["--alpha", "inf"], "alpha must be a finite number > 0"),
+    "alpha -inf": (["--alpha=-inf"], "alpha must be a finite number > 0"),
+    "alpha negative": (["--alpha=-5"], "alpha must be a finite number > 0"),
+}
+
+
+@pytest.mark.parametrize("output", ["out.mp4", "out_frames"])
+@pytest.mark.parametrize("case", FOLDER_BAD, ids=list(FOLDER_BAD))
+def test_bad_numbers_and_masks_end_in_one_line_and_exit_2_with_nothing_written(case, output, frame_folder, tmp_path, capsys):
+    _bad_masks(tmp_path)
+    args, expected = FOLDER_BAD[case]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    code = main(["magnify", str(frame_folder), "--method", "linear", "-q", "-o", str(tmp_path / output),
+                 *[a.format(tmp=tmp_path) for a in args]])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("motionmag: error: ") and expected in lines[0], err
+    assert not (tmp_path / output).exists()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # no temporary left behind either
+
+
+def test_the_same_bad_fps_reaches_a_video_file_as_an_error(clip, tmp_path, capsys):
+    # a video file keeps its own rate, but --fps -5 is still a mistake to report, not to ignore
+    assert main(["magnify", str(clip), "--method", "linear", "--fps", "-5", "-o", str(tmp_path / "out.mp4")]) == 2
+    assert "--fps must be" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+
+
+RENDER_BAD = {
+    "fps 0": (["--set", "fps=0"], "fps must be a finite number > 0"),
+    "fps -5": (["--set", "fps=-5"], "fps must be a finite number > 0"),
+    "fps nan": (["--set", "fps=.nan"], "fps must be a finite number > 0"),
+    "alpha 1e308": (["--alpha", "1e308"], "alpha must be at most 1000"),
+    "alpha inf": (["--alpha", "inf"], "alpha must be a finite number > 0"),
+}
+
+
+@pytest.mark.parametrize("output", ["r.mp4", "r_frames"])
+@pytest.mark.parametrize("case", RENDER_BAD, ids=list(RENDER_BAD))
+def test_render_refuses_the_same_bad_numbers(case, output, tmp_path, capsys):
+    args, expected = RENDER_BAD[case]
+    code = main(["render", str(tmp_path / output), "--set", "frames=3", "--set", "width=32", "--set", "height=32", *args])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and expected in lines[0], err
+    assert list(tmp_path.iterdir()) == []  # neither the clip, its .json nor a temporary
+
+
+def test_masks_and_numbers_in_range_still_work(frame_folder, tmp_path, capsys):
+    import cv2
+
+    soft = np.zeros((16, 24), np.float32)
+    soft[4:12, 6:18] = 0.75  # a soft float mask in [0, 1]
+    eight_bit = np.zeros((16, 24), np.uint8)
+    eight_bit[4:12, 6:18] = 255  # 8-bit 0/255
+    np.save(tmp_path / "soft.npy", soft)
+    np.save(tmp_path / "eight_bit.npy", eight_bit)
+    cv2.imwrite(str(tmp_path / "mask.png"), eight_bit)
+    for i, (mask, alpha) in enumerate([("soft.npy", "1000"), ("eight_bit.npy", "0.5"), ("mask.png", "10")]):
+        out = tmp_path / f"out{i}.mp4"
+        code = main(["magnify", str(frame_folder), "--method", "linear", "--alpha", alpha, "--fps", "12.5",
+                     "--mask", str(tmp_path / mask), "--feather", "2", "-q", "-o", str(out)])
+        assert code == 0, capsys.readouterr().err
+        with av.open(str(out)) as container:
+            assert float(container.streams.video[0].average_rate) == 12.5
+
+
 def test_failed_run_keeps_an_existing_output(clip, tmp_path):
     out = tmp_path / "out.mp4"
     out.write_bytes(b"old")

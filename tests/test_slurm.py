@@ -17,7 +17,7 @@ import pytest
 import torch
 import yaml
 
-from test_workflow import planned_jobs, snakemake_command, with_tiny_flowmag
+from test_workflow import planned_jobs, with_tiny_flowmag
 
 ROOT = Path(__file__).resolve().parents[1]
 CLUSTER = ROOT.parent / "shared" / "tools" / "slurm_local_cluster.sh"
@@ -55,10 +55,15 @@ def local_profile(tmp_path: Path) -> Path:
                     "seconds-between-status-checks": 2, "max-status-checks-per-second": 1,
                     "default-resources": {"slurm_partition": "debug", "slurm_account": "root", "mem_mb": 500,
                                           "runtime": 10}})
-    folder = tmp_path / "profile"
-    folder.mkdir()
+    # the test's workflow: this checkout's Snakefile on the tiny config in tmp_path (the shipped
+    # profile names config/paper.yaml)
+    profile.update({"snakefile": str(ROOT / "Snakefile"), "configfile": str(tmp_path / "config.yaml")})
+    # where `make cluster-profile` puts it, under a temporary XDG_CONFIG_HOME
+    config_home = tmp_path / "xdg"
+    folder = config_home / "snakemake" / "slurm"
+    folder.mkdir(parents=True)
     (folder / "config.yaml").write_text(yaml.safe_dump(profile))
-    return folder
+    return config_home
 
 
 def sacct(since: str) -> list[dict]:
@@ -69,13 +74,13 @@ def sacct(since: str) -> list[dict]:
     return [job for job in jobs if job["submit"] >= since]
 
 
-def run_on_cluster(workdir: Path, profile: Path, *args: str, wait: bool = True):
-    command = ["timeout", "-s", "INT", "-k", "60", "600",
-               *snakemake_command(workdir), "--profile", str(profile), *args]
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+def run_on_cluster(workdir: Path, config_home: Path, *args: str, wait: bool = True):
+    """`snakemake --profile slurm` as the README types it, in ``workdir``."""
+    command = ["timeout", "-s", "INT", "-k", "60", "600", "snakemake", "--profile", "slurm", *args]
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}", XDG_CONFIG_HOME=str(config_home))
     if wait:
-        return subprocess.run(command, capture_output=True, text=True, env=env)
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=workdir)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=workdir)
 
 
 GROUPS = ("report", "videos")  # profiles/slurm's groups of small jobs

@@ -141,10 +141,16 @@ def test_tiny_workflow_end_to_end_and_incremental(tmp_path):
     assert not {"render_clip", "render_truth", "demo_pairs", "synth_shard", "synth_manifest"} & set(jobs)
 
 
-def test_paper_config_builds_the_whole_dag():
-    """config/paper.yaml, from a bare checkout: every benchmark, method, flow model and alpha."""
-    result = subprocess.run([str(BIN / "snakemake"), "-n", "--quiet", "rules", "--configfile", "config/paper.yaml"],
-                            cwd=ROOT, capture_output=True, text=True)
+def test_paper_config_builds_the_whole_dag(tmp_path):
+    """`snakemake --profile slurm -n` as the README types it, after its cluster set-up (`make
+    cluster-profile`, here into a temporary config folder): config/paper.yaml from a bare
+    checkout, every benchmark, method, flow model and alpha, both FlowMag training variants."""
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}", XDG_CONFIG_HOME=str(tmp_path))
+    (tmp_path / "snakemake").mkdir()
+    (tmp_path / "snakemake" / "slurm").symlink_to(ROOT / "profiles" / "slurm")  # what make cluster-profile links
+    assert "config/paper.yaml" in (ROOT / "profiles" / "slurm" / "config.yaml").read_text()
+    result = subprocess.run(["snakemake", "--profile", "slurm", "-n", "--quiet", "rules"],
+                            cwd=ROOT, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     jobs = planned_jobs(result)
     assert jobs.get("evaluate_pairs", 0) >= 5 * 4 and jobs.get("evaluate_sweep", 0) >= 2 * 5  # one job scores every flow model
@@ -152,7 +158,7 @@ def test_paper_config_builds_the_whole_dag():
     # the real-datasets stage: every download, archive, frame index, statistics and shard job
     assert jobs["pair_stats"] == jobs["pair_shard"] == 346 and jobs["pair_manifest"] == 1
     assert jobs["frame_index"] == 5 and jobs["pair_candidates"] == 7 and jobs.get("uvo_videos") == 1
-    assert jobs["extract_dataset"] >= 6 and jobs["train_flowmag"] == 1  # trained on the rebuilt set
+    assert jobs["extract_dataset"] >= 6 and jobs["train_flowmag"] == 2  # RAFT and ARFlow, on the rebuilt set
 
 
 def test_bad_benchmarks_fail_fast_naming_the_key(tmp_path):

@@ -1,14 +1,17 @@
 """The ``motionmag`` command line.
 
-Bad input (a missing or unreadable file, an empty video, a mask of the wrong size, a bad alpha,
-an unwritable output) ends with one line on stderr and exit status 2; no output file is left
-half-written, and an existing output is only replaced once the new one is complete.
+Bad input (a missing or unreadable file, an empty video, a mask of the wrong size or with values
+out of range, an alpha that is not finite, not > 0 or above the method's bound, an fps that is not
+finite and > 0, an unwritable output) ends with one line on stderr and exit status 2 before any
+output is created; no output file is left half-written, and an existing output is only replaced
+once the new one is complete.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -138,13 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     magnify.add_argument("input", type=Path, help="a video file or a folder of frame images")
     magnify.add_argument("-o", "--output", type=Path, help="output .mp4 (or a folder name for PNG frames); default INPUT_METHOD_xALPHA.mp4 here")
     magnify.add_argument("--method", default="phase", choices=["flowmag", "linear", "oh2018", "phase"], help="magnification method (default: phase)")
-    magnify.add_argument("--alpha", type=float, default=10.0, help="magnification factor, output / input motion (default: 10)")
+    magnify.add_argument("--alpha", type=float, default=10.0, help="magnification factor, output / input motion: > 0 (below 1 attenuates), at most 1000 (default: 10)")
     magnify.add_argument("--mode", choices=["static", "dynamic", "temporal"], help="static: against frame 0 (default); temporal: band-pass in time (default when --band is given); dynamic: against the previous frame (oh2018)")
     magnify.add_argument("--band", type=float, nargs=2, metavar=("LOW", "HIGH"), help="temporal pass band in Hz (for diff-iir: its coefficients r_low r_high)")
     magnify.add_argument("--filter", default="iir", choices=["iir", "diff-iir", "butter", "fir", "ideal"], help="temporal filter (default: iir, Wu et al.'s)")
-    magnify.add_argument("--mask", type=Path, help="magnify only where this mask is on (.npy or image, same size as the video)")
-    magnify.add_argument("--feather", type=float, default=0.0, metavar="PX", help="soften the mask outwards over PX pixels")
-    magnify.add_argument("--fps", type=float, help="frame rate of a frame folder (default 30); video files keep their own")
+    magnify.add_argument("--mask", type=Path, help="magnify only where this mask is on, same size as the video: .npy (bool, 0/1, 8-bit 0-255 or float in [0, 1]) or an image (grey above 127 on)")
+    magnify.add_argument("--feather", type=float, default=0.0, metavar="PX", help="soften the mask outwards over PX pixels (>= 0)")
+    magnify.add_argument("--fps", type=float, help="frame rate of a frame folder, > 0 (default 30); video files keep their own")
     magnify.add_argument("--checkpoint", type=Path, help="flowmag, oh2018: the trained model (default: the released demo weights, flowmag-demo / oh2018-demo in config/weights.yaml)")
     magnify.add_argument("--batch-size", type=int, metavar="N", help="flowmag, oh2018: frames per forward pass (default: 4; oh2018 on the CPU: 1)")
     magnify.add_argument("--tta-steps", type=int, metavar="N", help="flowmag: test-time adaptation steps on this video first (default: 0, off)")
@@ -180,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Render a synthetic clip (textured object over a textured background, sinusoidal sub-pixel motions) to a video or PNG folder, with its ground truth as JSON.",
     )
     render.add_argument("output", type=Path, help="output .mp4 or folder")
-    render.add_argument("--alpha", type=float, default=1.0, help="render the ground truth of this magnification (default: 1, the input)")
+    render.add_argument("--alpha", type=float, default=1.0, help="render the ground truth of this magnification, > 0 and at most 1000 (default: 1, the input)")
     render.add_argument("--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="a clip setting, e.g. frames=60 or object_motion={amplitude: 0.25}")
     render.set_defaults(run=run_render)
 
@@ -340,10 +343,16 @@ def run_magnify(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from motionmag.io import feather, load_mask, open_video, open_writer
+    from motionmag.io.video import check_fps
     from motionmag.methods import get_magnifier
     from motionmag.methods.base import check_alpha
 
+    # the numbers first: a bad one fails before the video is even opened
     alpha = check_alpha(args.alpha)
+    if args.fps is not None:
+        check_fps(args.fps, "--fps")  # also for a video file, which keeps its own rate: a bad value is a mistake
+    if not math.isfinite(args.feather) or args.feather < 0:
+        raise MotionmagError(f"--feather must be a finite number of pixels >= 0, got {args.feather:g}")
     reader = open_video(args.input, backend=args.backend, fps=args.fps)
     frames = iter(reader)
     first = next(frames, None)
@@ -353,6 +362,7 @@ def run_magnify(args: argparse.Namespace) -> None:
     if args.mask is not None:
         mask = feather(load_mask(args.mask, size=first.shape[:2]), args.feather)
     magnifier = get_magnifier(args.method, **_method_settings(args, float(reader.info.fps)))
+    check_alpha(alpha, magnifier.max_alpha, args.method)  # a method may honour less than the common bound
     if args.method == "flowmag":
         from motionmag.methods.flowmag import alpha_passes
 
@@ -409,10 +419,12 @@ def run_train(args: argparse.Namespace) -> None:
 def run_render(args: argparse.Namespace) -> None:
     from motionmag.data.demo import DemoClip, DemoRenderer
     from motionmag.io import open_writer
+    from motionmag.io.video import check_fps
     from motionmag.methods.base import check_alpha
 
     alpha = check_alpha(args.alpha)
     clip = DemoClip.from_dict(dict(args.set))
+    check_fps(clip.fps, "the clip's fps")  # the motions are sinusoids in time: t / fps
     renderer = DemoRenderer(clip)
     with open_writer(args.output, clip.fps) as writer:
         for frame in renderer.frames(alpha):

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import torch
-from torchvision.models.optical_flow import raft_large, raft_small
 
 from motionmag.flow.registry import FlowModel
 from motionmag.flow.weights import load_strict, read_checkpoint, unwrap_state_dict
@@ -71,6 +70,9 @@ class RAFTFlow(FlowModel):
         if size not in ("large", "small"):
             raise ValueError(f"RAFT size must be large or small, got {size!r}")
         self.size, self.iters = size, int(iters)
+        # imported here: torchvision takes seconds to import, and most jobs use no RAFT
+        from torchvision.models.optical_flow import raft_large, raft_small
+
         self.net = (raft_large if size == "large" else raft_small)(weights=None, progress=False)
 
     def estimate(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:

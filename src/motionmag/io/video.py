@@ -6,6 +6,7 @@ depend on the length of the video. ``open_video`` picks the reader.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -21,6 +22,22 @@ from motionmag.io.images import read_image
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 DEFAULT_FOLDER_FPS = Fraction(30)
 BACKENDS = ("av", "cv2", "decord")
+# frame rates an MP4 can carry (kept as a fraction with denominator <= 1001): one frame in 1000 s
+# (time-lapse) up to a million frames a second (high-speed cameras)
+MIN_FPS, MAX_FPS = 0.001, 1e6
+
+
+def check_fps(fps, what: str = "fps") -> Fraction:
+    """A frame rate as a Fraction, or a one-line :class:`MotionmagError` unless it is finite and in [MIN_FPS, MAX_FPS]."""
+    try:
+        value = float(fps)
+    except (TypeError, ValueError):
+        raise MotionmagError(f"{what} must be a number, got {fps!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise MotionmagError(f"{what} must be a finite number > 0 (frames per second), got {value:g}")
+    if not MIN_FPS <= value <= MAX_FPS:
+        raise MotionmagError(f"{what} must lie between {MIN_FPS:g} and {MAX_FPS:g} frames per second, got {value:g}")
+    return (fps if isinstance(fps, Fraction) else Fraction(value)).limit_denominator(1001)
 
 
 @dataclass(frozen=True)
@@ -42,7 +59,7 @@ class FrameFolderReader:
         if not self.paths:
             raise MotionmagError(f"{folder}: the folder holds no frame images ({', '.join(IMAGE_SUFFIXES)})")
         first = self._read(self.paths[0])
-        fps = Fraction(fps).limit_denominator(1001) if fps else DEFAULT_FOLDER_FPS
+        fps = DEFAULT_FOLDER_FPS if fps is None else check_fps(fps)
         self.info = VideoInfo(first.shape[1], first.shape[0], fps, len(self.paths))
 
     _read = staticmethod(read_image)
@@ -160,7 +177,8 @@ def open_video(path: str | Path, backend: str = "av", fps: float | None = None):
     Args:
         path: a video file (anything FFmpeg reads) or a folder of images.
         backend: ``av`` (default), ``cv2`` or ``decord`` for video files.
-        fps: frame rate of a frame folder (default 30); ignored for video files, which carry their own.
+        fps: frame rate of a frame folder (default 30; otherwise finite and > 0, see :func:`check_fps`);
+            ignored for video files, which carry their own.
 
     Returns:
         A reader: iterate it for RGB uint8 frames (H, W, 3); ``.info`` is a :class:`VideoInfo`.

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from motionmag.errors import MotionmagError
+from motionmag.io.video import check_fps
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
 
@@ -64,8 +65,8 @@ class H264Writer(_AtomicWriter):
 
     def __init__(self, path: str | Path, fps: Fraction | float, crf: int = 18, preset: str = "veryfast"):
         self.path = Path(path)
+        self.fps = check_fps(fps, "the output frame rate")  # before anything is created
         _check_writable(self.path)
-        self.fps = Fraction(fps).limit_denominator(1001)
         self.crf, self.preset = crf, preset
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent)
         os.close(fd)

@@ -30,10 +30,30 @@ def yiq_to_rgb(x: torch.Tensor) -> torch.Tensor:
     return torch.einsum("ij,bjhw->bihw", _YIQ_TO_RGB.to(x), x)
 
 
-def check_alpha(alpha: float) -> float:
-    alpha = float(alpha)
+# The largest alpha any method is asked to honour. The paper's sweeps need 250 (0.04 px made 10 px)
+# and Oh et al.'s training draws up to 100; at 1000 the 8-bit quantisation noise of the input
+# (1/255 of a grey level reads as motion of hundredths of a pixel) is itself magnified to pixels,
+# and every method's small-motion model (the linear method's alpha d < lambda / 8, phase shifts
+# within +-pi, FlowMag's trained range 16 repeated) has long stopped holding. A method whose
+# own limit is lower declares it as ``Magnifier.max_alpha``.
+MAX_ALPHA = 1000.0
+
+
+def check_alpha(alpha: float, max_alpha: float = MAX_ALPHA, method: str | None = None) -> float:
+    """``alpha`` as a float, or a one-line :class:`MotionmagError` unless it is finite, > 0 and at most ``max_alpha``.
+
+    alpha is output motion / input motion: 0 < alpha < 1 attenuates, 1 is the identity; alpha <= 0
+    (freezing or reversing motion) is not something any method here does.
+    """
+    try:
+        alpha = float(alpha)
+    except (TypeError, ValueError):
+        raise MotionmagError(f"alpha must be a number, got {alpha!r}") from None
     if not math.isfinite(alpha) or alpha <= 0:
-        raise MotionmagError(f"alpha must be a finite number > 0 (1 is the identity), got {alpha}")
+        raise MotionmagError(f"alpha must be a finite number > 0 (1 is the identity), got {alpha:g}")
+    if alpha > max_alpha:
+        which = f" for {method}" if method else ""
+        raise MotionmagError(f"alpha must be at most {max_alpha:g}{which} (beyond, the magnified noise swamps any motion), got {alpha:g}")
     return alpha
 
 
@@ -62,6 +82,7 @@ class Magnifier(ABC):
 
     name: str = ""
     composite: bool = True  # blend the output with the input through the mask (see magnify)
+    max_alpha: float = MAX_ALPHA  # the largest alpha this method honours (check_alpha)
 
     def __init__(self, device: str | torch.device = "cpu"):
         self.device = torch.device(device)
@@ -74,7 +95,7 @@ class Magnifier(ABC):
 
     @torch.no_grad()
     def magnify(self, frames: Iterable[np.ndarray], alpha: float, mask: np.ndarray | None = None) -> Iterator[np.ndarray]:
-        alpha = check_alpha(alpha)
+        alpha = check_alpha(alpha, self.max_alpha, self.name or None)
         frames = iter(frames)
         first = next(frames, None)
         if first is None:
