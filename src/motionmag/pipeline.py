@@ -183,37 +183,42 @@ def evaluate_cell(clip: str, method: str, flow: str, alpha: float, clip_dir: str
 
 
 def magnify_pair_set(pairs_path: str | Path, method: str, settings: dict, alpha: float, out_path: str | Path,
-                     crop: int | None = None, limit: int | None = None, device: str = "cpu") -> int:
+                     crop: int | None = None, limit: int | None = None, device: str = "cpu",
+                     protocol: str = "corrected") -> int:
     """Magnify a pair benchmark (each pair a two-frame clip, cropped as the benchmark says) into a
-    pair file of (magnified I0, magnified I1)."""
+    pair file of (magnified I0, magnified I1): uint8 PNG, or under the ``paper`` protocol float32
+    frames magnified in float32 (motionmag.evaluate.pairs)."""
     from motionmag.data.pairs import PairSet, write_pair_set
-    from motionmag.evaluate.pairs import magnify_pairs
+    from motionmag.evaluate.pairs import magnify_pairs, protocol_settings
 
     from motionmag.methods import get_magnifier
 
-    magnifier = get_magnifier(method, device=device, **settings)
-    return write_pair_set(out_path, magnify_pairs(PairSet(pairs_path), magnifier, alpha, crop, limit, progress=True))
+    magnifier = get_magnifier(method, device=device, **protocol_settings(method, settings, protocol))
+    magnified = magnify_pairs(PairSet(pairs_path), magnifier, alpha, crop, limit, progress=True, protocol=protocol)
+    return write_pair_set(out_path, magnified, encoding="npy" if protocol == "paper" else "png")
 
 
 def evaluate_pair_cell(benchmark: str, method: str, flow: str, alpha: float, pairs_path: str | Path,
                        magnified_path: str | Path, out_csv: str | Path, crop: int | None = None,
                        limit: int | None = None, method_settings: dict | None = None, device: str = "cpu",
                        checkpoint_sha256: str = "", weights_manifest: str | Path | None = None,
-                       weights_dir: str | Path | None = None) -> dict:
-    """One result cell of a pair benchmark (FlowMag's test protocol) under one evaluation flow model."""
+                       weights_dir: str | Path | None = None, protocol: str = "corrected") -> dict:
+    """One result cell of a pair benchmark (FlowMag's test protocol) under one evaluation flow
+    model; ``protocol`` ``paper`` scores as FlowMag's eval.py does (motionmag.evaluate.pairs)."""
     from motionmag.data.h5 import fingerprint
     from motionmag.data.pairs import PairSet
-    from motionmag.evaluate.pairs import evaluate_pairs
+    from motionmag.evaluate.pairs import check_protocol, evaluate_pairs
 
+    check_protocol(protocol)
     flow_model = _flow_model(flow, device, weights_manifest, weights_dir)
     import torch
 
     with torch.inference_mode():
         metrics = evaluate_pairs(PairSet(pairs_path), PairSet(magnified_path), alpha, flow_model, crop, limit,
-                                 device=device, progress=True)
+                                 device=device, progress=True, protocol=protocol)
     row = dict(benchmark=benchmark, kind="pairs", method=method, flow=flow, alpha=alpha, **metrics)
-    row.update(_provenance(checkpoint_sha256, method, method_settings, flow, alpha, crop, limit),
-               data_fingerprint=fingerprint(pairs_path))
+    row.update(_provenance(checkpoint_sha256, method, method_settings, flow, alpha, crop, limit, protocol),
+               protocol=protocol, data_fingerprint=fingerprint(pairs_path))
     _write_csv([row], out_csv)
     return row
 

@@ -196,6 +196,8 @@ PAIR_BENCHMARKS = {
     for name, settings in config["evaluation"].get("pairs", {}).items()
 }
 SWEEPS = config["evaluation"].get("sweeps", [])
+# how pair benchmarks are magnified and scored: "paper" as FlowMag's eval.py, "corrected" (default)
+PROTOCOL = config["evaluation"].get("protocol", "corrected")
 GROUPS = (["clips"] if CLIPS else []) + list(PAIR_BENCHMARKS)
 
 

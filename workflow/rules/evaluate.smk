@@ -63,6 +63,7 @@ rule evaluate_pairs:
         device=config["device"],
         weights_manifest=WEIGHTS_MANIFEST,
         weights_dir=WEIGHTS_DIR,
+        protocol=PROTOCOL,
     script:
         "../scripts/evaluate_pairs.py"
 

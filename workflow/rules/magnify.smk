@@ -89,5 +89,6 @@ rule magnify_pairs:
         pair_benchmark=lambda wildcards: PAIR_BENCHMARKS[wildcards.pairbench],
         settings=lambda wildcards: two_frame_settings(wildcards.method),
         device=config["device"],
+        protocol=PROTOCOL,
     script:
         "../scripts/magnify_pairs.py"

@@ -25,4 +25,5 @@ for flow, out_csv in zip(snakemake.params.flows, snakemake.output):
         checkpoint_sha256=sha256sum(snakemake.input.checkpoint) if snakemake.input.checkpoint else "",
         weights_manifest=snakemake.params.weights_manifest,
         weights_dir=snakemake.params.weights_dir,
+        protocol=snakemake.params.protocol,
     )

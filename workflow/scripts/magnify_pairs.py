@@ -20,5 +20,6 @@ count = magnify_pair_set(
     crop=bench["crop"],
     limit=bench["limit"],
     device=snakemake.params.device,
+    protocol=snakemake.params.protocol,
 )
 print(f"{count} pairs magnified -> {snakemake.output[0]}", file=sys.stderr)

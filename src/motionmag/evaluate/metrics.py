@@ -87,10 +87,16 @@ def measured_amplification(measured: np.ndarray, true_input: np.ndarray) -> floa
     return float((measured * true_input).sum() / energy) if energy > 0 else math.nan
 
 
-def summarize(values: list[float]) -> tuple[float, float, float]:
-    """mean, standard deviation and standard error of the mean (NaN when undefined)."""
-    v = np.asarray([x for x in values if not math.isnan(x)], np.float64)
+def summarize(values: list[float], ddof: int = 1, skip_nan: bool = True) -> tuple[float, float, float]:
+    """mean, standard deviation and standard error of the mean (NaN when undefined).
+
+    The defaults (the corrected protocol) drop NaN values and take the sample standard deviation
+    (ddof 1; 0 for a single value). FlowMag's eval.py (the paper protocol: ``ddof=0,
+    skip_nan=False``) prints NumPy's population std over every value, so one NaN pair makes all
+    three NaN; its standard error is that std / sqrt(n).
+    """
+    v = np.asarray([float(x) for x in values if not (skip_nan and math.isnan(x))], np.float64)
     if not len(v):
         return math.nan, math.nan, math.nan
-    std = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+    std = float(v.std(ddof=ddof)) if len(v) > ddof else 0.0
     return float(v.mean()), std, std / math.sqrt(len(v))

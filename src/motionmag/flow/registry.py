@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -35,6 +36,10 @@ class FlowModel(nn.Module):
     min_size: int = 0  # ... and to at least this
     supports_amp: bool = False  # networks only: the weight-free estimators need full precision
     amp: bool = False  # bf16 autocast on CUDA, where supported
+    # BatchNorm normalises by the statistics of each call's own batch, as in train mode, instead of
+    # its running statistics; the running statistics are neither used nor updated. FlowMag's eval.py
+    # never put its RAFT in eval mode, so its context encoder did this (evaluation protocol "paper").
+    batch_norm_batch_stats: bool = False
 
     def forward(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:
         if img0.ndim != 4 or img0.shape[1] != 3 or img0.shape != img1.shape:
@@ -53,9 +58,24 @@ class FlowModel(nn.Module):
             img0 = F.pad(img0, (0, pad_w, 0, pad_h), mode="replicate")
             img1 = F.pad(img1, (0, pad_w, 0, pad_h), mode="replicate")
         use_amp = self.amp and self.supports_amp and img0.is_cuda
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp), self._batch_norm_mode():
             flow = self.estimate(img0, img1)
         return flow[..., :h, :w].float()
+
+    @contextmanager
+    def _batch_norm_mode(self):
+        """With ``batch_norm_batch_stats``: every BatchNorm in train mode for this call, but with
+        ``track_running_stats`` off, so it normalises by the batch's statistics (exactly as in train
+        mode) and leaves its buffers (running mean, variance, batch count) untouched."""
+        norms = [m for m in self.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)] if self.batch_norm_batch_stats else []
+        saved = [(m.training, m.track_running_stats) for m in norms]
+        try:
+            for m in norms:
+                m.training, m.track_running_stats = True, False
+            yield
+        finally:
+            for m, (training, track) in zip(norms, saved):
+                m.training, m.track_running_stats = training, track
 
     def estimate(self, img0: torch.Tensor, img1: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
@@ -119,6 +139,7 @@ def get_flow_model(
     weights: str | Path | None = None,
     store=None,
     amp: bool = False,
+    batch_norm_batch_stats: bool = False,
     **kwargs,
 ) -> FlowModel:
     """Build the named estimator on ``device``, frozen.
@@ -128,6 +149,8 @@ def get_flow_model(
         random weights (tests, benchmarks). weights: a checkpoint file to load instead, in any
         format the model understands. store: a ``WeightsStore`` other than the default one.
     amp: run in bf16 autocast on CUDA (ignored on the CPU).
+    batch_norm_batch_stats: BatchNorm layers normalise by each call's batch statistics, as FlowMag's
+        eval.py ran RAFT (train mode), without touching their running statistics.
     """
     spec = flow_spec(name)
     if preset is not None and preset not in PRESETS:
@@ -150,6 +173,7 @@ def get_flow_model(
         model.load_checkpoint(Path(weights))
     model = model.to(device).eval()
     model.amp = amp
+    model.batch_norm_batch_stats = batch_norm_batch_stats
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     return model

@@ -30,6 +30,16 @@ def method_kind(name: str) -> str:
     return name.split("-", 1)[0]
 
 
+def method_accepts(name: str, option: str) -> bool:
+    """Whether the named method (or variant) takes the constructor setting ``option``."""
+    import inspect
+
+    kind = method_kind(name)
+    if kind not in _METHODS:
+        raise MotionmagError(f"unknown method {name!r}; available: {', '.join(list_methods())}")
+    return option in inspect.signature(_METHODS[kind]).parameters
+
+
 def get_magnifier(name: str, **settings) -> Magnifier:
     """Build the named method (or a variant such as ``flowmag-raft``); ``settings`` are its
     constructor's keyword arguments."""
@@ -42,4 +52,4 @@ def get_magnifier(name: str, **settings) -> Magnifier:
         raise MotionmagError(f"method {name}: {err}") from None
 
 
-__all__ = ["FlowMagMagnifier", "LinearMagnifier", "Magnifier", "Oh2018Magnifier", "PhaseMagnifier", "get_magnifier", "list_methods", "method_kind"]
+__all__ = ["FlowMagMagnifier", "LinearMagnifier", "Magnifier", "Oh2018Magnifier", "PhaseMagnifier", "get_magnifier", "list_methods", "method_accepts", "method_kind"]
