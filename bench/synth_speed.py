@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-RELEASED_BYTES_PER_SAMPLE = (22.5 + 23.1 + 22.6 + 22.7) * 1e9 / 100_000  # specs/oh2018.md §3
+RELEASED_BYTES_PER_SAMPLE = (22.5 + 23.1 + 22.6 + 22.7) * 1e9 / 100_000  # docs/synthetic.md#the-papers-recipe
 
 
 def fake_coco_voc(root: Path) -> dict:

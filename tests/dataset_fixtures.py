@@ -1,4 +1,5 @@
-"""Tiny archives laid out like each real source (specs/datasets.md §1.1), with frames of known motion.
+"""Tiny archives laid out like each real source (docs/datasets.md#layout-and-keys), with frames of
+known motion.
 
 Every video is a textured, static background with a textured square on it. Between frames 2k and
 2k+1 the video does one of these, so FlowMag's filter has a known answer for each pair:

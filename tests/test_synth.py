@@ -146,9 +146,10 @@ def _visible(labels: list[np.ndarray], layer: int, margin: int) -> np.ndarray:
 
 def test_flow_between_frames_matches_the_metadata_motion(demo_index):
     """Per layer, the flow A -> C equals its d, and B -> amplified equals (alpha - 1) d, so the
-    target is moved by alpha d from A (the TF convention, specs/oh2018.md §1.4; B has C's
-    geometry). Measured where the layer is on top in both frames and textured in two directions,
-    by a translation fit independent of the renderer."""
+    target is moved by alpha d from A (the TF convention,
+    docs/oh2018.md#the-original-the-alpha-convention; B has C's geometry). Measured where the
+    layer is on top in both frames and textured in two directions, by a translation fit
+    independent of the renderer."""
     generator = Generator(FLOW_RECIPE, demo_index, seed=11)
     checked = []
     for index in range(8):

@@ -121,7 +121,7 @@ BUILD_DEFAULTS = {
     "seed": 0,
     "shards": {},
 }
-# about 2,000 candidates a shard at full scale (specs/datasets.md §1.2 counts)
+# about 2,000 candidates a shard at full scale (counts in docs/datasets.md#candidate-pairs)
 DEFAULT_SHARDS = {
     "youtube_vos": 24,
     "davis": 2,
@@ -488,7 +488,7 @@ def oh2018_training(wildcards):
     return OH_VARIANTS[wildcards.variant]
 
 
-# --- cluster resources and launchers (README: Cluster) ------------------------------------------
+# --- cluster resources and launchers (docs/cluster.md) ------------------------------------------
 
 PYTHON = shlex.quote(sys.executable)  # the environment Snakemake runs in, on every node
 RENDEZVOUS_PORT = 29400

@@ -39,7 +39,7 @@ rule released_pairs:
         "../scripts/released_pairs.py"
 
 
-# --- FlowMag's pair set from the real datasets (specs/datasets.md §1) -----------------------------
+# --- FlowMag's pair set from the real datasets (docs/datasets.md#flowmags-data-recipe) ------------
 
 
 rule frame_index:

@@ -2,7 +2,7 @@
 straight out of a released zip.
 
 FlowMag's test split is never regenerated (its sampler is unseeded and has two bugs,
-specs/datasets.md §1.6): the authors' released zip is read as it is.
+docs/datasets.md#test-split): the authors' released zip is read as it is.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""FlowMag's augmentations, applied to both frames of a pair at once (specs/flowmag.md §2, §4).
+"""FlowMag's augmentations, applied to both frames of a pair at once
+(docs/flowmag.md#the-original-augmentations).
 
 Every transform takes a (2, 3, H, W) float tensor (frame 0, frame t) and draws its random
 parameters once, so both frames get the same crop, flip, rotation and colour change.

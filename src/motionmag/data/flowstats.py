@@ -1,4 +1,5 @@
-"""Motion statistics of candidate pairs, batched, and FlowMag's filter (specs/datasets.md §1.3-§1.4).
+"""Motion statistics of candidate pairs, batched, and FlowMag's filter
+(docs/datasets.md#motion-statistics-and-filter).
 
 Per pair: ``mse`` between the original-resolution frames (0-255, every channel), and the 99.9th,
 80th and 0.01th percentiles of the flow magnitude, with both frames resized anisotropically to

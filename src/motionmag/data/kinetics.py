@@ -1,5 +1,5 @@
 """UVO's dense videos rebuilt from Kinetics-400 val, with a per-clip manifest
-(specs/datasets.md §2.5 and §5).
+(docs/datasets.md#per-dataset-notes and #youtube-based-sources).
 
 UVO's own mp4s are gone from Google Drive, so each listed YouTube id is taken from the frozen
 CVDF mirror's tar parts (members ``<ytid>_<start>_<end>.mp4``), or, as an opt-in fallback, cut

@@ -1,5 +1,5 @@
 """FlowMag's frame-pair set from the frame indexes: candidates, selection, shards, manifest, and
-the test split (specs/datasets.md §1.2-§1.6).
+the test split (docs/datasets.md#flowmags-data-recipe).
 
 A pair is selected by FlowMag's filter on its motion statistics, or, to rebuild the authors'
 exact set without a GPU, by membership in their ``train_included.json``. Kept frames are resized

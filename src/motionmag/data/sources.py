@@ -1,5 +1,5 @@
 """The five video sources of FlowMag's pair set: where each keeps its frames, a frame index per
-video, and the candidate pairs (specs/datasets.md §1.1-§1.2).
+video, and the candidate pairs (docs/datasets.md#layout-and-keys, #candidate-pairs).
 
 Every frame is named by FlowMag's relative-path key (e.g.
 ``davis2017/DAVIS-2017-trainval-480p/DAVIS/JPEGImages/480p/bear/00000.jpg``), so the authors'
@@ -134,7 +134,7 @@ def index_videos(layout: Layout, root: str | Path, lists: dict[str, Path] | None
         listing = root / "vimeo_septuplet" / f"sep_{layout.split}list.txt"
         if not listing.is_file():
             raise MotionmagError(f"{listing}: the septuplet list is missing")
-        # lists can end with blank lines (specs/datasets.md §2.3): they are not sequences
+        # lists can end with blank lines: they are not sequences
         for seq in sorted({line.strip() for line in listing.read_text().splitlines() if line.strip()}):
             folder_video(seq, f"vimeo_septuplet/sequences/{seq}")
     elif layout.dataset == "tao":

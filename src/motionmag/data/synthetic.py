@@ -1,4 +1,5 @@
-"""Oh et al.-style synthetic training samples in HDF5 (what Oh 2018 trains on; specs/oh2018.md §2.1).
+"""Oh et al.-style synthetic training samples in HDF5 (what Oh 2018 trains on;
+docs/oh2018.md#the-original-training-sample).
 
 A sample is four frames of the same size and its magnification factor:
 

@@ -1,6 +1,6 @@
 """Metrics of magnification quality.
 
-FlowMag's two flow-based metrics (specs/flowmag.md §5), with F an evaluation flow model,
+FlowMag's two flow-based metrics (docs/flowmag.md#the-original-evaluation), with F an evaluation flow model,
 fs = F(I0, I1) the input motion and fp = F(I0, Ĩ1) the motion of the magnified frame:
 
 - motion error        = mean |fp - alpha * fs|  over pixels and both components (px; grows with alpha)

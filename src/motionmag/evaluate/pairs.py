@@ -1,7 +1,7 @@
-"""FlowMag's real-pair benchmark (specs/flowmag.md §5): each test pair (I0, I1) is resized so its
-short side is ``crop`` and centre-cropped to ``crop`` x ``crop`` (torchvision's Resize + CenterCrop),
-magnified as a two-frame clip, and scored with an evaluation flow model F:
-``fs = F(I0, I1)``, ``fp = F(I0, magnified I1)``; the errors are averaged over pairs.
+"""FlowMag's real-pair benchmark (docs/flowmag.md#the-original-evaluation): each test pair
+(I0, I1) is resized so its short side is ``crop`` and centre-cropped to ``crop`` x ``crop``
+(torchvision's Resize + CenterCrop), magnified as a two-frame clip, and scored with an evaluation
+flow model F: ``fs = F(I0, I1)``, ``fp = F(I0, magnified I1)``; the errors are averaged over pairs.
 
 Two protocols (config ``evaluation.protocol``):
 

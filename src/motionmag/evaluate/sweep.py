@@ -1,8 +1,8 @@
-"""Oh et al.'s synthetic sweeps (specs/oh2018.md §5): every sample's frames A and B are magnified
-by its own alpha (magnified motion / input motion) as a two-frame clip, and the magnified B is
-compared with the rendered ground truth by SSIM and PSNR, away from a ``border`` (Axial-mm's
-protocol crops 8 px). SSIM(B, ground truth), the input left as it is, is the baseline a method
-has to beat.
+"""Oh et al.'s synthetic sweeps (docs/oh2018.md#the-papers-evaluation): every sample's frames A
+and B are magnified by its own alpha (magnified motion / input motion) as a two-frame clip, and the
+magnified B is compared with the rendered ground truth by SSIM and PSNR, away from a ``border``
+(Axial-mm's protocol crops 8 px). SSIM(B, ground truth), the input left as it is, is the baseline
+a method has to beat.
 """
 
 from __future__ import annotations

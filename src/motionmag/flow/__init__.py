@@ -24,7 +24,8 @@ from motionmag.flow.registry import (
 from motionmag.flow.warp import backward_warp
 from motionmag.flow.ptlflow_models import PtlflowFlow
 
-# FlowMag's RAFT: 5 refinement iterations in the training loss, 20 in evaluation (specs/flowmag.md §6)
+# FlowMag's RAFT: 5 refinement iterations in the training loss, 20 in evaluation
+# (docs/flowmag.md#the-original-flow-models)
 RAFT_PRESETS = {"train": {"iters": 5}, "eval": {"iters": 20}}
 
 

@@ -1,7 +1,7 @@
 """OpenCV's weight-free estimators, wrapped as (non-differentiable) flow models.
 
 Both need 8-bit grey frames, so inputs are quantised: below about 0.1 px every estimator sits
-at that quantisation floor (specs/flow_and_io.md §3.2).
+at that quantisation floor (docs/flow.md#weight-free-estimators-on-sub-pixel-motion).
 """
 
 from __future__ import annotations

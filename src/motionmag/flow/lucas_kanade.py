@@ -2,8 +2,9 @@
 
 Gradients reach both images, so it can serve as FlowMag's training signal offline (a small
 demo or a test; a real flow network is better on real data). Intensities stay in float, so it
-sees below the 8-bit quantisation floor. Settings from specs/flow_and_io.md §3.3: window σ 6,
-4 levels, 5 warps per level (EPE 0.027 px at 0.25 px motion).
+sees below the 8-bit quantisation floor. Settings as measured in
+docs/flow.md#a-differentiable-lucas-kanade: window σ 6, 4 levels, 5 warps per level (EPE 0.027 px
+at 0.25 px motion).
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ from torch import nn
 
 from motionmag.errors import MotionmagError
 
-# FlowMag's RAFT settings (specs/flowmag.md §6): 5 refinement iterations inside the training loss
-# and test-time adaptation, 20 for evaluation and data filtering.
+# FlowMag's RAFT settings (docs/flowmag.md#the-original-flow-models): 5 refinement iterations
+# inside the training loss and test-time adaptation, 20 for evaluation and data filtering.
 PRESETS = ("train", "eval")
 
 

@@ -3,8 +3,10 @@
 Files live in ``resources/weights/`` (or ``$MOTIONMAG_WEIGHTS_DIR``) under the manifest's file
 names; the manifest is ``config/weights.yaml`` (or ``$MOTIONMAG_WEIGHTS_MANIFEST``). A file is
 checked against its sha256 before it is loaded, and a checkpoint must fill every parameter of
-the model: the original code loaded with ``strict=False`` behind ``nn.DataParallel``, so a
-mismatched key prefix silently loaded nothing (specs/flowmag.md §8.4).
+the model. The original FlowMag loads with ``strict=False``; its released weights do load there,
+because it wraps the model in ``nn.DataParallel`` first so the ``module.`` keys match, but
+``strict=False`` would load nothing, without an error, into a model whose keys do not match
+(docs/flowmag.md#the-original-checkpoints). Here a mismatch is an error.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from motionmag.methods.base import Magnifier
 from motionmag.models.flowmag import FlowMagGenerator, GeneratorConfig
 from motionmag.train.checkpoint import read_checkpoint
 
-# how the original release was trained (specs/flowmag.md §1-2); used for its checkpoints
+# how the original release was trained (docs/flowmag.md#the-original-training); used for its checkpoints
 _ORIGINAL_TRAINING = dict(flow_preset="train", alpha_low=1.0, alpha_high=16.0, weight_mag=1.0, weight_color=10.0, crop=512)
 
 
@@ -148,10 +148,11 @@ class FlowMagMagnifier(Magnifier):
             yield from flush()
 
     def adapt(self, frames: Iterable[np.ndarray], steps: int | None = None) -> list[float]:
-        """Test-time adaptation on this video (specs/flowmag.md §4): the training loss on pairs
-        (frame 0, frame k) of the video, with TTA augmentations, Adam at ``tta_lr``; alpha drawn
-        log-uniformly as in training. Keeps a bounded reservoir of ``tta_frames`` frames (frame 0
-        always), so memory does not grow with the video. Returns the loss per step."""
+        """Test-time adaptation on this video (docs/flowmag.md#the-original-test-time-adaptation):
+        the training loss on pairs (frame 0, frame k) of the video, with TTA augmentations, Adam at
+        ``tta_lr``; alpha drawn log-uniformly as in training. Keeps a bounded reservoir of
+        ``tta_frames`` frames (frame 0 always), so memory does not grow with the video. Returns the
+        loss per step."""
         from motionmag.data.augment import apply_seeded, to_pair_tensor, tta_transform
         from motionmag.flow import flow_spec, get_flow_model
         from motionmag.flow.weights import WeightsStore

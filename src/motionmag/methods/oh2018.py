@@ -1,4 +1,4 @@
-"""Oh et al. 2018 inference: static, dynamic and temporal modes (specs/oh2018.md §4).
+"""Oh et al. 2018 inference: static, dynamic and temporal modes (docs/oh2018.md#the-original-inference).
 
     magnifier = Oh2018Magnifier("results/train/oh2018/demo/model.pt", mode="static")
     magnifier = Oh2018Magnifier(model, mode="temporal", filter="butter", band=(0.5, 3), fps=30)

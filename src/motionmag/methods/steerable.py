@@ -3,9 +3,19 @@ the frequency domain with cropped bands, in torch (CPU or CUDA).
 
 Radial filters are log-raised-cosine transitions ``1 / filters_per_octave`` octaves wide; angular
 filters are c * cos(theta - theta_k)^(K-1) on one half-plane, so each band is analytic (complex)
-and its phase measures local motion. The filters form a tight frame: with every band unchanged,
-``reconstruct_delta`` returns 0 exactly. Each band is computed on the smallest FFT-friendly box
-of the spectrum that holds its filter, so coarse bands are small and cheap.
+and its phase measures local motion. The filters form a tight frame (the squares of the high-pass
+residual, the bands and the low-pass residual sum to 1 at every frequency): with every band
+unchanged, ``reconstruct_delta`` returns 0 exactly. Each band is computed on the smallest
+FFT-friendly box of the spectrum that holds its filter, so coarse bands are small and cheap.
+
+The classic pyramid keeps a real high-pass residual, 1 - low(b_0)^2, which rises from pi/2 to pi
+rad/px (0.25-0.5 cycles/px): the top octave, where sharp textures and natural images hold much of
+their gradient energy, and which a phase method can then never move. ``highpass=True`` folds that
+residual into the finest band instead (which then runs from pi/4 rad/px up to the Nyquist
+frequency, corners included), so that it is phase-shifted with the rest at no extra cost. Only
+frequencies within pi/8 rad/px of the Nyquist frequency in x or y fade back into a real residual:
+on the Nyquist row and column of an even size -w aliases to w, so no one-sided (analytic) filter
+exists there, and a smooth fade rather than a step keeps the band's spatial support compact.
 """
 
 from __future__ import annotations
@@ -13,6 +23,11 @@ from __future__ import annotations
 import math
 
 import torch
+
+
+# with highpass=True, the width (rad/px) over which the finest band fades out towards the Nyquist
+# frequency in x and in y; what it leaves (above 0.44 cycles/px) stays in the real residual
+_NYQUIST_FADE = math.pi / 8
 
 
 def _fft_friendly(n: int, limit: int) -> int:
@@ -53,9 +68,11 @@ class ComplexSteerablePyramid:
         levels: int | None = None,
         orientations: int = 4,
         filters_per_octave: int = 1,
+        highpass: bool = False,
         device: str | torch.device = "cpu",
     ):
         self.height, self.width, self.orientations = height, width, orientations
+        self.highpass = bool(highpass)
         n = filters_per_octave
         if levels is None:
             levels = max(1, math.floor(math.log2(min(height, width) / 4)) * n)  # down to ~4 px bands
@@ -79,11 +96,24 @@ class ComplexSteerablePyramid:
         order = orientations - 1
         # c^2 * sum_k cos^(2 order)(theta - theta_k) = 1 for K evenly spaced orientations
         norm = math.sqrt(4**order / (orientations * math.comb(2 * order, order)))
+        # (radial filter, largest radius it reaches) of every level, fine to coarse
+        radials = [(low(boundaries[j]) * high(boundaries[j + 1]), math.pi * 2 ** (boundaries[j] + width_oct / 2)) for j in range(levels)]
+        if highpass:
+            # the high-pass residual high(b_0) joins level 0, except near the Nyquist frequency
+            def fade(w: torch.Tensor) -> torch.Tensor:
+                t = ((w.abs() - (math.pi - _NYQUIST_FADE)) / _NYQUIST_FADE).clamp(0, 1)
+                return torch.cos(t * math.pi / 2)
+
+            joined = high(boundaries[0]) * fade(wx) * fade(wy)
+            if height % 2 == 0:
+                joined[0, :] = 0  # fftshift order: index 0 is -pi (the fade leaves ~1e-17 there)
+            if width % 2 == 0:
+                joined[:, 0] = 0
+            # high(b_1) = 1 wherever high(b_0) > 0 (the transitions abut): the squares still sum to 1
+            radials[0] = (torch.sqrt(low(boundaries[0]) ** 2 + joined**2) * high(boundaries[1]), 2 * math.pi)
         # one entry per level: the spectrum box it needs and its K oriented filters (K, h, w)
         self.bands: list[tuple[slice, slice, torch.Tensor]] = []
-        for j in range(levels):
-            radial = low(boundaries[j]) * high(boundaries[j + 1])
-            r_max = math.pi * 2 ** (boundaries[j] + width_oct / 2)
+        for radial, r_max in radials:
             ys, xs = slice(*_crop_range(height, r_max)), slice(*_crop_range(width, r_max))
             filters = []
             for k in range(orientations):
@@ -103,8 +133,9 @@ class ComplexSteerablePyramid:
 
     def decompose(self, image: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
         """(B, H, W) real -> (bands, lowpass): one complex tensor (B, K, h_j, w_j) per level j, fine to
-        coarse, and the real low-pass residual (B, h, w), sub-sampled. The high-pass residual is not
-        returned: magnification never changes it."""
+        coarse, and the real low-pass residual (B, h, w), sub-sampled. The real high-pass residual
+        (with ``highpass``, only what lies near the Nyquist frequency) is not returned:
+        magnification never changes it."""
         spectrum = self.spectrum(image)
         # No ifftshift of the cropped box: that only multiplies each band by a fixed unit-modulus
         # pattern, which cancels in phase differences and amplitudes, and reconstruct_delta's fft2

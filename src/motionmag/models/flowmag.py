@@ -1,5 +1,6 @@
 """FlowMag's generator: a UNet that takes a reference frame, a frame and an alpha encoding, and
-returns the frame with its motion from the reference magnified alpha times (specs/flowmag.md §1).
+returns the frame with its motion from the reference magnified alpha times
+(docs/flowmag.md#the-original-generator).
 
     generator = FlowMagGenerator()                      # 17,287,683 parameters (width 64)
     out = generator(frame0, frame_t, alpha=8.0)         # (B, 3, H, W) RGB in [0, 1]

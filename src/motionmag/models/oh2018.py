@@ -1,4 +1,5 @@
-"""Oh et al. 2018's learning-based magnifier: encoder, manipulator, decoder (specs/oh2018.md §1).
+"""Oh et al. 2018's learning-based magnifier: encoder, manipulator, decoder
+(docs/oh2018.md#the-original-architecture).
 
     net = OhMagNet()                                   # 918,928 parameters, the official config
     out = net(frame_a, frame_b, alpha=10.0)            # (B, 3, H, W) RGB in [0, 1], any H, W

@@ -1,4 +1,5 @@
-"""Synthetic sets as shards: training sets and the paper's evaluation sweeps (specs/oh2018.md §5).
+"""Synthetic sets as shards: training sets and the paper's evaluation sweeps
+(docs/oh2018.md#the-papers-evaluation).
 
 Every sample is a pure function of (recipe, source index, seed, sample index): its random
 generator is seeded with (seed, index), so any shard can be regenerated alone, on any machine,
@@ -115,8 +116,8 @@ class Generator:
 
 
 def add_photon_noise(frame: np.ndarray, factor: float, rng: np.random.Generator) -> np.ndarray:
-    """Photon-like noise (specs/oh2018.md §5): a noise image whose variance equals each pixel's
-    value on the 0-255 scale, times ``factor``. Clipped to [0, 1]."""
+    """Photon-like noise (docs/oh2018.md#the-papers-evaluation): a noise image whose variance
+    equals each pixel's value on the 0-255 scale, times ``factor``. Clipped to [0, 1]."""
     std = factor * np.sqrt(frame * 255.0) / 255.0
     return np.clip(frame + std * rng.standard_normal(frame.shape, dtype=np.float32), 0.0, 1.0).astype(np.float32)
 

@@ -1,4 +1,4 @@
-"""Draw a scene and render its four frames (specs/oh2018.md §3).
+"""Draw a scene and render its four frames (docs/synthetic.md#the-papers-recipe).
 
 A scene is a background layer and 7-15 object layers, each with its own placement (centre,
 zoom, aspect, orientation), translation d (motion_dir, motion_amount) and colour perturbation.

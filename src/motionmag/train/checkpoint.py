@@ -2,8 +2,10 @@
 
 Kinds: ``flowmag`` (an exported generator, what inference loads), ``flowmag-train`` (the full
 training state: model, optimizer, step, config). Loading checks the kind so that handing one model's
-file to another fails with one line instead of a strict-load traceback (or, as in the original
-FlowMag, a ``strict=False`` load that silently loads nothing).
+file to another fails with one line instead of a strict-load traceback, or a ``strict=False`` load
+that loads nothing without an error (the original FlowMag loads with ``strict=False``, which works
+there only because it wraps the model in ``nn.DataParallel`` first, so the ``module.`` keys match;
+docs/flowmag.md#the-original-checkpoints).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Training FlowMag: the task the shared trainer runs (specs/flowmag.md §2).
+"""Training FlowMag: the task the shared trainer runs (docs/flowmag.md#the-original-training).
 
     motionmag train flowmag config/flowmag/demo.yaml --pairs results/pairs/demo.h5 -o results/train/flowmag/demo
     torchrun --standalone --nproc_per_node 4 -m motionmag train flowmag config/flowmag/raft.yaml --pairs ... -o ...

@@ -1,6 +1,7 @@
 """The learned magnifiers' losses.
 
-FlowMag's self-supervised loss, through any differentiable flow model (specs/flowmag.md §2):
+FlowMag's self-supervised loss, through any differentiable flow model
+(docs/flowmag.md#the-original-training):
 
     L = weight_mag  * mean |F(I0, out) - alpha F(I0, It)|
       + weight_color * mean |warp(out, F(I0, out)) - warp(It, F(I0, It))|
@@ -8,7 +9,8 @@ FlowMag's self-supervised loss, through any differentiable flow model (specs/flo
 F is frozen; gradients reach ``out`` through F and through the warp. The target flow F(I0, It)
 carries no gradient (nothing upstream of it is trained), so it is computed without a graph.
 
-Oh et al. 2018's supervised loss on synthetic samples (specs/oh2018.md §2.2): see :class:`OhLoss`.
+Oh et al. 2018's supervised loss on synthetic samples (docs/oh2018.md#the-original-training):
+see :class:`OhLoss`.
 """
 
 from __future__ import annotations
@@ -82,7 +84,8 @@ class OhLoss(nn.Module):
 def shot_noise(frames: torch.Tensor, strength: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Oh et al.'s Gaussian approximation of photon noise: std = strength * sqrt(I) on the 0-255
     scale (I the pixel value), i.e. x + strength * N(0, 1) * sqrt(255 x) / 255 for x in [0, 1].
-    frames (B, ..., H, W); strength (B,) drawn per sample (the original drew it once per run)."""
+    frames (B, ..., H, W); strength (B,) drawn per sample (the original drew it three times per run,
+    once each for A, B and C, at graph construction)."""
     # drawn where the frames are (a CPU draw and copy would cost a GPU step dearly), from a
     # generator seeded by the step's: deterministic on a given device type
     seed = int(torch.randint(0, 2**62, (1,), generator=generator))

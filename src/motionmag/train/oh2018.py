@@ -1,4 +1,4 @@
-"""Training Oh et al. 2018: the task the shared trainer runs (specs/oh2018.md §2).
+"""Training Oh et al. 2018: the task the shared trainer runs (docs/oh2018.md#the-original-training).
 
     motionmag train oh2018 config/oh2018/demo.yaml --data results/synthetic/demo/manifest.json -o results/train/oh2018/demo
     torchrun --standalone --nproc_per_node 4 -m motionmag train oh2018 config/oh2018/paper.yaml --data ... -o ...
