@@ -1,5 +1,6 @@
 # make demo: set up .venv and run the offline demo, then build the report
-# make test: set up .venv (with the flow zoo extra) and run every test (slow ones included)
+# make test: set up .venv (with the flow zoo extra) and run the fast tier (at most 8 min on 2 cores)
+# make test-full: everything, the slow tier included (Snakemake runs, trainings, the SLURM cluster); CI runs it
 # make release-weights: regenerate the released demo weights (hours on a CPU)
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ZOO := $(VENV)/.zoo
 
-.PHONY: demo test report lint clean release-weights cluster-profile
+.PHONY: demo test test-full report lint clean release-weights cluster-profile
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +26,12 @@ demo: $(STAMP)
 	$(BIN)/snakemake --report results/report.html
 	@echo "open results/report.html: it opens on the tables, then plots and videos (tables also in results/tables/*/*.md)"
 
+PYTEST := PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest -ra --strict-markers --durations=20
 test: $(ZOO)
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest -ra
+	$(PYTEST) -m "not slow"
+
+test-full: $(ZOO)
+	$(PYTEST)
 
 # The released demo weights (resources/release/, listed in config/weights.yaml): FlowMag and Oh et
 # al. 2018; `make -j2 release-weights` trains both side by side (about 2 h on 2 cores). Each

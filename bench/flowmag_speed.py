@@ -45,7 +45,7 @@ def synthetic_frames(n: int, size: int, seed: int = 0):
 
 def make_checkpoint(folder: Path, width: int) -> Path:
     from motionmag.models.flowmag import FlowMagGenerator
-    from motionmag.train.checkpoint import save_checkpoint
+    from motionmag.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
     generator = FlowMagGenerator(width=width).eval()

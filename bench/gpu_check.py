@@ -55,7 +55,7 @@ def sync(device: torch.device) -> None:
 def random_flowmag(folder: Path, width: int) -> Path:
     """A FlowMag checkpoint with random weights at the given generator width."""
     from motionmag.models.flowmag import FlowMagGenerator
-    from motionmag.train.checkpoint import save_checkpoint
+    from motionmag.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
     generator = FlowMagGenerator(width=width).eval()
@@ -116,7 +116,7 @@ def train_sps(device: torch.device, crop: int, batch: int, steps: int) -> dict:
     """FlowMag's training step (generator forward, loss through RAFT, backward, Adam)."""
     from motionmag.flow import get_flow_model
     from motionmag.models.flowmag import FlowMagGenerator
-    from motionmag.train.losses import FlowMagLoss
+    from motionmag.losses import FlowMagLoss
 
     torch.manual_seed(0)
     model = FlowMagGenerator(width=64).to(device)

@@ -49,7 +49,7 @@ def frames_960(n: int, seed: int = 0):
 
 def make_checkpoint(folder: Path) -> Path:
     from motionmag.models.oh2018 import OhMagNet
-    from motionmag.train.checkpoint import save_checkpoint
+    from motionmag.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
     path = folder / "oh2018.pt"

@@ -111,7 +111,7 @@ def storage(args) -> dict:
     from motionmag.data.synthetic import FRAMES
     from motionmag.synth.generate import Generator
     from motionmag.synth.sources import build_index
-    from motionmag.data.synthetic import encode_frame
+    from motionmag.data.codecs import encode_frame
 
     generator = Generator(args.recipe, build_index("demo"))
     sizes = {"webp (ours)": [], "png level 3 (cv2, our pairs)": [], "png level 9": []}

@@ -20,8 +20,8 @@ from motionmag.errors import MotionmagError
 from motionmag.flow import get_flow_model
 from motionmag.methods.flowmag import FlowMagMagnifier, alpha_passes, fuse_batchnorm, load_flowmag
 from motionmag.models.flowmag import FlowMagGenerator, alpha_encoding, alpha_map
-from motionmag.train.checkpoint import save_checkpoint
-from motionmag.train.losses import FlowMagLoss
+from motionmag.checkpoint import save_checkpoint
+from motionmag.losses import FlowMagLoss
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -24,8 +24,8 @@ from motionmag.io import open_writer
 from motionmag.methods.filters import make_filter
 from motionmag.methods.oh2018 import Oh2018Magnifier, load_oh2018
 from motionmag.models.oh2018 import OhMagNet
-from motionmag.train.checkpoint import save_checkpoint
-from motionmag.train.losses import OhLoss, shot_noise
+from motionmag.checkpoint import save_checkpoint
+from motionmag.losses import OhLoss, shot_noise
 
 TINY_TRAINING = {
     "name": "tiny",

@@ -15,15 +15,14 @@ stored exactly as ``.npy`` bytes, ``encoding="npy"`` (3 MB a 512x512 frame).
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import cv2
 import h5py
 import numpy as np
 import torch
 
+from motionmag.data.codecs import decode_frame, decode_npy, encode_frame, encode_npy
 from motionmag.data.h5 import LazyH5, ShardedSet, atomic_h5, growing_vlen, write_shard_manifest
 from motionmag.errors import MotionmagError
 
@@ -32,40 +31,10 @@ ENCODINGS = ("png", "webp", "npy")  # npy: float32 frames, kept exactly
 MANIFEST_KIND = "pair-set-manifest"
 
 
-def encode_png(frame: np.ndarray) -> np.ndarray:
-    ok, data = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3])
-    if not ok:  # pragma: no cover - OpenCV only fails on malformed arrays
-        raise MotionmagError("could not PNG-encode a frame")
-    return data.reshape(-1)
-
-
-def decode_frame(data: np.ndarray) -> np.ndarray:
-    frame = cv2.imdecode(np.asarray(data, np.uint8), cv2.IMREAD_COLOR)
-    if frame is None:
-        raise MotionmagError("an undecodable frame (corrupt sample file?)")
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-
-
-def encode_npy(frame: np.ndarray) -> np.ndarray:
-    """An RGB float (H, W, 3) frame -> the bytes of its float32 ``.npy`` file (lossless)."""
-    buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(frame, np.float32), allow_pickle=False)
-    return np.frombuffer(buffer.getvalue(), np.uint8)
-
-
-def decode_npy(data: np.ndarray) -> np.ndarray:
-    try:
-        frame = np.load(io.BytesIO(np.asarray(data, np.uint8).tobytes()), allow_pickle=False)
-    except ValueError:
-        raise MotionmagError("an undecodable float frame (corrupt pair file?)") from None
-    return frame
-
-
 def write_pair_set(path: str | Path, pairs: Iterable[tuple[np.ndarray, np.ndarray, str]], encoding: str = "png",
                    allow_empty: bool = False) -> int:
     """Write (frame_a, frame_b, source) triples, RGB uint8 (H, W, 3) (``encoding`` png or webp) or
     float32 in [0, 1] (``npy``), atomically; return the count."""
-    from motionmag.data.synthetic import encode_frame
 
     if encoding not in ENCODINGS:
         raise MotionmagError(f"unknown frame encoding {encoding!r}; choose {', '.join(ENCODINGS)}")

@@ -22,7 +22,6 @@ sample counts, sizes and sha256, and how they were made); :class:`SyntheticSet` 
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Iterable
@@ -32,27 +31,12 @@ import numpy as np
 import torch.utils.data
 
 from motionmag.data.h5 import LazyH5, ShardedSet, atomic_h5, growing_vlen, write_shard_manifest
-from motionmag.data.pairs import decode_frame, encode_png
+from motionmag.data.codecs import decode_frame, encode_frame
 from motionmag.errors import MotionmagError
 
 FRAMES = ("frame_a", "frame_b", "frame_c", "amplified")
 FORMAT_VERSION = 1
 MANIFEST_KIND = "oh-synthetic-manifest"
-ENCODINGS = ("webp", "png")
-
-
-def encode_frame(frame: np.ndarray, encoding: str = "webp") -> np.ndarray:
-    """RGB uint8 (H, W, 3) -> lossless bytes. WebP at the fastest effort: 15-20 % smaller
-    than PNG and faster to encode and decode (BENCHMARKS.md)."""
-    if encoding == "png":
-        return encode_png(frame)
-    if encoding != "webp":
-        raise MotionmagError(f"unknown frame encoding {encoding!r}; choose {' or '.join(ENCODINGS)}")
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(frame)).save(buffer, "WEBP", lossless=True, method=0, quality=0)
-    return np.frombuffer(buffer.getvalue(), np.uint8)
 
 
 def write_synthetic_set(

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from motionmag.errors import MotionmagError
 from motionmag.methods.base import Magnifier
 from motionmag.models.flowmag import FlowMagGenerator, GeneratorConfig
-from motionmag.train.checkpoint import read_checkpoint
+from motionmag.checkpoint import read_checkpoint
 
 # how the original release was trained (docs/flowmag.md#the-original-training); used for its checkpoints
 _ORIGINAL_TRAINING = dict(flow_preset="train", alpha_low=1.0, alpha_high=16.0, weight_mag=1.0, weight_color=10.0, crop=512)
@@ -156,8 +156,8 @@ class FlowMagMagnifier(Magnifier):
         from motionmag.data.augment import apply_seeded, to_pair_tensor, tta_transform
         from motionmag.flow import flow_spec, get_flow_model
         from motionmag.flow.weights import WeightsStore
-        from motionmag.train.losses import FlowMagLoss
-        from motionmag.train.trainer import alpha_log_uniform, derive_seed
+        from motionmag.losses import FlowMagLoss
+        from motionmag.seeding import alpha_log_uniform, derive_seed
 
         steps = self.tta["steps"] if steps is None else steps
         if steps <= 0:

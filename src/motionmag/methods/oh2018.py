@@ -30,7 +30,7 @@ import torch
 from motionmag.errors import MotionmagError
 from motionmag.methods.base import Magnifier
 from motionmag.models.oh2018 import OhMagNet
-from motionmag.train.checkpoint import read_checkpoint
+from motionmag.checkpoint import read_checkpoint
 
 MODES = ("static", "dynamic", "temporal")
 

@@ -22,7 +22,8 @@ from torchvision.models.optical_flow import raft_large, raft_small
 from motionmag import __version__
 from motionmag.config import load_yaml_config
 from motionmag.synth.flow_pairs import FlowPairRecipe, FlowPairRenderer, PhotoPool
-from motionmag.train.trainer import SampleSource, TrainingTask, TrainSettings, derive_seed, result_config, train
+from motionmag.seeding import derive_seed
+from motionmag.train.trainer import SampleSource, TrainingTask, TrainSettings, result_config, train
 
 SCHEMA = Path(__file__).with_name("flow.schema.yaml")
 VIRTUAL_PAIRS = 1_000_000  # pairs are rendered on the fly: the stream never repeats in practice

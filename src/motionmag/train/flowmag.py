@@ -17,9 +17,10 @@ from motionmag.data.augment import apply_seeded, eval_transform, to_pair_tensor,
 from motionmag.data.pairs import PairSet
 from motionmag.errors import MotionmagError
 from motionmag.models.flowmag import FlowMagGenerator, GeneratorConfig
-from motionmag.train.losses import FlowMagLoss
+from motionmag.losses import FlowMagLoss
 from motionmag.train.probe import PROBE_METRICS, probe
-from motionmag.train.trainer import (SampleSource, TrainingTask, TrainSettings, alpha_log_uniform, derive_seed,
+from motionmag.seeding import alpha_log_uniform, derive_seed
+from motionmag.train.trainer import (SampleSource, TrainingTask, TrainSettings,
                                      initial_weights, result_config, train)
 
 SCHEMA = Path(__file__).with_name("flowmag.schema.yaml")

@@ -5,7 +5,7 @@
 
 A step: shot noise on frames A, B and C (strength U(0, 0.3) per sample), one batched encoder pass
 over A, B, C (and the target for the paper's loss), the manipulator on (M_A, M_B, alpha), the
-decoder on (V_B, manipulated shape), then the loss of :class:`~motionmag.train.losses.OhLoss`.
+decoder on (V_B, manipulated shape), then the loss of :class:`~motionmag.losses.OhLoss`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from motionmag.config import load_yaml_config
 from motionmag.data.synthetic import SyntheticSet
 from motionmag.errors import MotionmagError
 from motionmag.models.oh2018 import OhMagNet
-from motionmag.train.losses import OhLoss, shot_noise
+from motionmag.losses import OhLoss, shot_noise
 from motionmag.train.probe import PROBE_METRICS, probe
-from motionmag.train.trainer import SampleSource, TrainingTask, TrainSettings, derive_seed, initial_weights, result_config, train
+from motionmag.seeding import derive_seed
+from motionmag.train.trainer import SampleSource, TrainingTask, TrainSettings, initial_weights, result_config, train
 
 SCHEMA = Path(__file__).with_name("oh2018.schema.yaml")
 

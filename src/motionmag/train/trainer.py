@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import math
 import signal
 import sys
 import time
@@ -24,25 +23,20 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
 
+from motionmag.checkpoint import load_checkpoint, save_checkpoint
 from motionmag.errors import MotionmagError
-from motionmag.train.checkpoint import load_checkpoint, save_checkpoint
+from motionmag.seeding import derive_seed
 from motionmag.train.distributed import Distributed, init_distributed, shutdown_distributed
 
 STATE_FILE = "state/latest.pt"  # the resumable training state, next to the run's outputs
 STATE_LOG = "state/log.csv"  # the live log; published to log.csv at checkpoints (workflow managers
 # may delete a failed job's declared outputs, never this folder, so a resumed run keeps its history)
 EXIT_PREEMPTED = 143  # 128 + SIGTERM: the state was saved; rerun to resume
-
-
-def derive_seed(*parts: int) -> int:
-    """A 63-bit seed mixed from integers (numpy's SeedSequence: well spread, platform-stable)."""
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, np.uint64)[0] >> 1)
 
 
 @dataclass(frozen=True)
@@ -386,9 +380,3 @@ def initial_weights(init: str | None) -> Path | None:
     if not Path(init).is_file():
         raise MotionmagError(f"train.init: {init} is neither a model in {store.manifest} nor a file")
     return Path(init)
-
-
-def alpha_log_uniform(n: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
-    """(n,) alphas with log2(alpha) uniform in [log2 low, log2 high] (FlowMag's sampling)."""
-    u = torch.rand(n, generator=generator, dtype=torch.float64)
-    return torch.exp2(math.log2(low) + u * (math.log2(high) - math.log2(low))).float()
