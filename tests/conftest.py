@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -135,3 +136,21 @@ def http_server():
     server = LoopbackServer()
     yield server
     server.close()
+
+
+def run_motionmag(*args) -> subprocess.CompletedProcess:
+    """`motionmag ARGS` in this process (a subprocess would spend seconds importing torch again):
+    the exit status and what it printed, as a finished subprocess reports them."""
+    import contextlib
+    import io
+
+    from motionmag.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    argv = [str(a) for a in args]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exit_:  # argparse's usage errors
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return subprocess.CompletedProcess(["motionmag", *argv], code, out.getvalue(), err.getvalue())

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import av
 import numpy as np
 import pytest
 
+from conftest import run_motionmag
 from motionmag.cli import main
 
 
-def _motionmag(*args):
-    return subprocess.run([sys.executable, "-m", "motionmag.cli", *map(str, args)], capture_output=True, text=True)
+_motionmag = run_motionmag
 
 
 @pytest.fixture(scope="module")

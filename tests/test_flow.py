@@ -54,6 +54,7 @@ def test_odd_sizes_and_batches():
         assert get_flow_model(name)(x, x).shape == (2, 2, 37, 53)
 
 
+@pytest.mark.slow
 def test_lucas_kanade_gradcheck():
     torch.manual_seed(0)
     a = torch.rand(1, 1, 16, 16, dtype=torch.float64, requires_grad=True)

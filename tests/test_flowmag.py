@@ -15,6 +15,7 @@ import torch
 import yaml
 from scipy import ndimage
 
+from conftest import run_motionmag
 from motionmag.data.pairs import PairSet, candidate_pairs, write_pair_set
 from motionmag.errors import MotionmagError
 from motionmag.flow import get_flow_model
@@ -228,6 +229,7 @@ def test_ddp_with_two_processes_on_cpu(pair_file, tmp_path):
     assert (tmp_path / "run" / "model.pt").exists()
 
 
+@pytest.mark.slow
 def test_more_steps_continue_a_finished_run_exactly(trained, pair_file, tmp_path):
     """A run extended with --steps resumes (steps, logging and workers are not part of the state's key)."""
     reference, config = trained
@@ -334,8 +336,7 @@ def test_test_time_adaptation_updates_the_model(trained):
 # --- the command line ----------------------------------------------------------------------------
 
 
-def _motionmag(*args):
-    return subprocess.run([sys.executable, "-m", "motionmag", *map(str, args)], capture_output=True, text=True)
+_motionmag = run_motionmag
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import torch
 import yaml
 from scipy import signal
 
+from conftest import run_motionmag
 from motionmag.data.demo import DemoClip, DemoRenderer
 from motionmag.data.synthetic import SyntheticSet
 from motionmag.errors import MotionmagError
@@ -171,6 +172,7 @@ def test_a_file_of_another_kind_is_refused(tmp_path):
 
 # --- training -----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_short_training_makes_alpha_1_an_identity(trained, untrained):
     """After 400 steps on a synthetic set the autoencoder path (alpha 1) returns the input closely."""
     frames = demo_frames()
@@ -187,6 +189,7 @@ def test_short_training_makes_alpha_1_an_identity(trained, untrained):
     assert (trained.parent / "loss.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_more_steps_resume_to_the_same_weights(synthetic_file, tmp_path):
     """A run stopped at step 4 (its state saved) and resumed to 8 equals a straight 8-step run."""
     config = tmp_path / "tiny.yaml"
@@ -221,6 +224,7 @@ def test_other_data_of_the_same_size_starts_afresh(synthetic_file, tmp_path):
     assert "starting afresh" in run.stderr and (tmp_path / "run" / "state" / "stale.pt").is_file()
 
 
+@pytest.mark.slow
 def test_ddp_with_two_processes_matches_one_process(synthetic_file, tmp_path):
     """torchrun, 2 processes x 2 samples, averages gradients to what one process with 4 gets
     (no noise, so both see the same inputs; equal up to float rounding)."""
@@ -240,6 +244,7 @@ def test_ddp_with_two_processes_matches_one_process(synthetic_file, tmp_path):
     assert any(not torch.equal(a[k], OhMagNet().state_dict()[k]) for k in a)
 
 
+@pytest.mark.slow
 def test_multi_node_rendezvous_matches_one_node(synthetic_file, tmp_path):
     """The multi-node form of rule train_multinode (one torchrun per node meeting at a c10d
     rendezvous), with two "nodes" on this machine, trains exactly what one node with two
@@ -268,6 +273,7 @@ def test_multi_node_rendezvous_matches_one_node(synthetic_file, tmp_path):
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
 
 
+@pytest.mark.slow
 def test_paper_loss_trains_through_the_target_encoding(synthetic_file, tmp_path):
     config = tmp_path / "paper.yaml"
     config.write_text(yaml.safe_dump({**TINY_TRAINING, "train": {"steps": 2, "loss": "paper"},
@@ -388,17 +394,17 @@ def clip(tmp_path_factory) -> Path:
     return path
 
 
-def motionmag(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "motionmag", *args], capture_output=True, text=True)
+motionmag = run_motionmag
 
 
 @pytest.mark.parametrize("mode_args", [
     ["--mode", "static"], ["--mode", "dynamic"], ["--filter", "diff-iir", "--band", "0.04", "0.4"],
     ["--filter", "fir", "--band", "2", "6", "--param", "taps=7"], ["--filter", "butter", "--band", "2", "6"],
 ], ids=["static", "dynamic", "diff-iir", "fir", "butter"])
-def test_cli_modes_write_playable_videos(mode_args, trained, clip, tmp_path):
+def test_cli_modes_write_playable_videos(mode_args, untrained, clip, tmp_path):
+    """The plumbing of every mode (a network with random weights: quality is tested above)."""
     out = tmp_path / "out.mp4"
-    run = motionmag("magnify", str(clip), "--method", "oh2018", "--checkpoint", str(trained), "--alpha", "10",
+    run = motionmag("magnify", str(clip), "--method", "oh2018", "--checkpoint", str(untrained), "--alpha", "10",
                     "-o", str(out), "-q", *mode_args)
     assert run.returncode == 0, run.stderr
     with av.open(str(out)) as container:
@@ -416,11 +422,11 @@ def test_cli_modes_write_playable_videos(mode_args, trained, clip, tmp_path):
     "even fir taps": (["--checkpoint", "{trained}", "--filter", "fir", "--band", "2", "6", "--param", "taps=4"], "odd number of taps"),
     "band with static": (["--checkpoint", "{trained}", "--mode", "static", "--band", "2", "6"], "--band is for --mode temporal"),
 }.items(), ids=lambda case: case[0] if isinstance(case, tuple) else str(case))
-def test_cli_bad_input_is_one_line_and_exit_2(case, trained, clip, tmp_path):
+def test_cli_bad_input_is_one_line_and_exit_2(case, untrained, clip, tmp_path):
     _, (args, message) = case
     flowmag = tmp_path / "fm.pt"
     save_checkpoint(dict(kind="flowmag", state_dict={}), flowmag)
-    args = [a.format(trained=trained, flowmag=flowmag) for a in args]
+    args = [a.format(trained=untrained, flowmag=flowmag) for a in args]
     out = tmp_path / "out.mp4"
     run = motionmag("magnify", str(clip), "--method", "oh2018", "-o", str(out), "-q", *args)
     assert run.returncode == 2 and message in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
@@ -432,6 +438,7 @@ def test_cli_dynamic_mode_is_only_for_oh2018(clip, tmp_path):
     assert run.returncode == 2 and "--mode dynamic is for --method oh2018" in run.stderr
 
 
+@pytest.mark.slow
 def test_cli_train_needs_the_right_data_flag(synthetic_file, tmp_path):
     config = tmp_path / "tiny.yaml"
     config.write_text(yaml.safe_dump(TINY_TRAINING))

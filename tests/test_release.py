@@ -110,6 +110,7 @@ def _tiny_flow_config(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_flow_training_writes_a_model_the_zoo_loads(tmp_path):
     from motionmag.flow.raft import RAFTFlow
 

@@ -71,6 +71,7 @@ def small_set(demo_index, tmp_path_factory) -> Path:
 
 # --- determinism ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_same_seed_gives_byte_identical_shards_in_separate_processes(demo_index, tmp_path):
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(json.dumps(SMALL_RECIPE))  # JSON is YAML
@@ -144,6 +145,7 @@ def _visible(labels: list[np.ndarray], layer: int, margin: int) -> np.ndarray:
     return region
 
 
+@pytest.mark.slow
 def test_flow_between_frames_matches_the_metadata_motion(demo_index):
     """Per layer, the flow A -> C equals its d, and B -> amplified equals (alpha - 1) d, so the
     target is moved by alpha d from A (the TF convention,

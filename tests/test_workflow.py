@@ -161,6 +161,7 @@ def test_paper_config_builds_the_whole_dag(tmp_path):
     assert jobs["extract_dataset"] >= 6 and jobs["train_flowmag"] == 2  # RAFT and ARFlow, on the rebuilt set
 
 
+@pytest.mark.slow
 def test_bad_benchmarks_fail_fast_naming_the_key(tmp_path):
     bad = copy.deepcopy(TINY_EVAL)
     bad["evaluation"]["pairs"]["tinybench"]["pairs"] = "nope"
