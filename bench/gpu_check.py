@@ -54,16 +54,9 @@ def sync(device: torch.device) -> None:
 
 def random_flowmag(folder: Path, width: int) -> Path:
     """A FlowMag checkpoint with random weights at the given generator width."""
-    from motionmag.models.flowmag import FlowMagGenerator
-    from motionmag.checkpoint import save_checkpoint
+    from flowmag_speed import make_checkpoint  # bench/ is on the path of a bench script
 
-    torch.manual_seed(0)
-    generator = FlowMagGenerator(width=width).eval()
-    path = folder / f"flowmag_w{width}.pt"
-    save_checkpoint(dict(kind="flowmag", generator=generator.config.to_dict(), state_dict=generator.state_dict(),
-                         training=dict(flow="raft-things", flow_preset="train", alpha_low=1.0, alpha_high=16.0,
-                                       weight_mag=1.0, weight_color=10.0, crop=512)), path)
-    return path
+    return make_checkpoint(folder, width)
 
 
 def magnify_all(method: str, clip: list[np.ndarray], alpha: float, device: torch.device, **settings) -> tuple[list, float]:
