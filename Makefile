@@ -56,6 +56,7 @@ PROFILES := $${XDG_CONFIG_HOME:-$$HOME/.config}/snakemake
 cluster-profile: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[cluster]"
 	mkdir -p $(PROFILES)
+	@if [ -d $(PROFILES)/slurm ] && [ ! -L $(PROFILES)/slurm ]; then echo "$(PROFILES)/slurm is a folder of its own: move it away first"; exit 1; fi
 	ln -sfn $(CURDIR)/profiles/slurm $(PROFILES)/slurm
 	@echo "profile linked: now edit the partition in profiles/slurm/config.yaml, then: snakemake --profile slurm"
 

@@ -254,13 +254,14 @@ def test_magnify_pair_set_passes_amp_off_and_magnify_pairs_runs_without_it(tmp_p
 def test_summarize_paper_population_std_and_nan_propagation():
     values = [1.0, 2.0, 4.0]  # mean 7/3, squared deviations 16/9 + 1/9 + 25/9 = 42/9
     mean, std, sem = summarize(values, ddof=0, skip_nan=False)
-    assert mean == pytest.approx(7 / 3) and std == pytest.approx(math.sqrt(42 / 27)) and sem == pytest.approx(math.sqrt(42 / 27) / math.sqrt(3))
+    assert mean == pytest.approx(7 / 3) and std == pytest.approx(math.sqrt(42 / 27)) and sem == pytest.approx(math.sqrt(42 / 18) / math.sqrt(3))  # AverageMeter: se from the sample std
     mean, std, sem = summarize(values)
     assert std == pytest.approx(math.sqrt(42 / 18)) and sem == pytest.approx(math.sqrt(42 / 18) / math.sqrt(3))
     with_nan = [1.0, math.nan, 3.0]
     assert summarize(with_nan) == pytest.approx((2.0, math.sqrt(2.0), 1.0))  # corrected: NaN dropped
     assert all(math.isnan(v) for v in summarize(with_nan, ddof=0, skip_nan=False))  # paper: NaN everywhere
-    assert summarize([5.0], ddof=0, skip_nan=False) == (5.0, 0.0, 0.0)
+    mean, std, sem = summarize([5.0], ddof=0, skip_nan=False)
+    assert (mean, std) == (5.0, 0.0) and math.isnan(sem)
 
 
 def test_evaluate_pairs_paper_spread_is_ddof_0(tmp_path):
@@ -271,7 +272,7 @@ def test_evaluate_pairs_paper_spread_is_ddof_0(tmp_path):
     errors = np.array([2 * d / 255 for d in (10, 20, 30)])  # |fs - 3 fs| = 2 fs
     assert got["motion_error"] == pytest.approx(errors.mean(), rel=1e-4)
     assert got["motion_error_std"] == pytest.approx(errors.std(ddof=0), rel=1e-3)
-    assert got["motion_error_sem"] == pytest.approx(errors.std(ddof=0) / math.sqrt(3), rel=1e-3)
+    assert got["motion_error_sem"] == pytest.approx(errors.std(ddof=1) / math.sqrt(3), rel=1e-3)
 
 
 def test_evaluate_pairs_paper_propagates_a_nan_pair(tmp_path):

@@ -93,10 +93,15 @@ def summarize(values: list[float], ddof: int = 1, skip_nan: bool = True) -> tupl
     The defaults (the corrected protocol) drop NaN values and take the sample standard deviation
     (ddof 1; 0 for a single value). FlowMag's eval.py (the paper protocol: ``ddof=0,
     skip_nan=False``) prints NumPy's population std over every value, so one NaN pair makes all
-    three NaN; its standard error is that std / sqrt(n).
+    three NaN. Its standard error (myutils.AverageMeter) takes the sample std whatever ``ddof``:
+    std(ddof=1) / sqrt(n), NaN for a single value.
     """
     v = np.asarray([float(x) for x in values if not (skip_nan and math.isnan(x))], np.float64)
     if not len(v):
         return math.nan, math.nan, math.nan
     std = float(v.std(ddof=ddof)) if len(v) > ddof else 0.0
-    return float(v.mean()), std, std / math.sqrt(len(v))
+    if ddof == 0 and not skip_nan:  # the paper protocol: AverageMeter's se
+        sem = float(v.std(ddof=1)) / math.sqrt(len(v)) if len(v) > 1 else math.nan
+    else:
+        sem = std / math.sqrt(len(v))
+    return float(v.mean()), std, sem

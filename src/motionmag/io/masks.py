@@ -37,8 +37,8 @@ def load_mask(path: str | Path, size: tuple[int, int] | None = None) -> np.ndarr
     if path.suffix.lower() == ".npy":
         try:
             mask = np.load(path, allow_pickle=False)
-        except ValueError as err:
-            raise MotionmagError(f"{path}: not a readable .npy array ({err})") from None
+        except (ValueError, EOFError, OSError) as err:  # not .npy, truncated, unreadable
+            raise MotionmagError(f"{path}: not a readable .npy array ({err or 'truncated'})") from None
         mask = _npy_mask(path, np.squeeze(mask))
     else:
         grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
