@@ -27,23 +27,23 @@ include: "workflow/rules/common.smk"
 
 # names cannot smuggle paths: each wildcard matches only configured names
 wildcard_constraints:
-    clip=one_of(list(CLIPS)),
-    method=one_of(METHODS),
-    flow=one_of(FLOWS),
+    clip=one_of(list(PLAN.clips)),
+    method=one_of(PLAN.methods),
+    flow=one_of(PLAN.flows),
     alpha=r"[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?",
-    weights_file=one_of([re.escape(f) for f in WEIGHT_FILES.values()]),
-    pairset=one_of(list(PAIR_SETS)),
-    synthset=one_of(list(SYNTH_SETS)),
+    weights_file=one_of([re.escape(f) for f in PLAN.weight_files.values()]),
+    pairset=one_of(list(PLAN.pair_sets)),
+    synthset=one_of(list(PLAN.synth_sets)),
     shard=r"0|[1-9][0-9]*",
-    variant=one_of(sorted(set(FLOWMAG_VARIANTS) | set(OH_VARIANTS))),
-    dataset_file=one_of([re.escape(f) for f in DATASET_FILES.values()]),
-    archive_entry=one_of([re.escape(n) for n in DATASET_FILES]),
+    variant=one_of(sorted({v for variants in PLAN.variants.values() for v in variants})),
+    dataset_file=one_of([re.escape(f) for f in PLAN.dataset_files.values()]),
+    archive_entry=one_of([re.escape(n) for n in PLAN.dataset_files]),
     dataset=one_of(sorted({layout.dataset for layout in LAYOUTS.values()})),
     split="train|test",
     subset=one_of(list(SUBSETS)),
-    pairbench=one_of(list(PAIR_BENCHMARKS)),
-    sweep=one_of(SWEEPS),
-    group=one_of(GROUPS),
+    pairbench=one_of(list(PLAN.pair_benchmarks)),
+    sweep=one_of(PLAN.sweeps),
+    group=one_of(PLAN.groups),
     metric=r"[a-z_]+",
 
 
@@ -61,4 +61,4 @@ include: "workflow/rules/tables.smk"
 rule all:
     default_target: True
     input:
-        final_outputs(),
+        PLAN.final_outputs(),

@@ -205,6 +205,79 @@ def test_help_explains_with_examples():
     assert "examples:" in result.stdout and "--alpha" in result.stdout and "--mask" in result.stdout
 
 
+def _commands(parser, path=()):
+    """(path, parser) of every subcommand, nested ones included."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*path, name), sub
+                yield from _commands(sub, (*path, name))
+
+
+def test_every_subcommand_has_help_with_examples():
+    from motionmag.cli import build_parser
+
+    commands = dict(_commands(build_parser()))
+    assert {("magnify",), ("train",), ("render",), ("flow", "run"), ("synth", "pairs")} <= set(commands)
+    for path, parser in commands.items():
+        result = _motionmag(*path, "--help")
+        assert result.returncode == 0 and "examples:" in result.stdout and "motionmag " + " ".join(path) in result.stdout, path
+
+
+def test_magnify_flags_and_help_come_from_the_method_declarations():
+    from motionmag.cli.magnify import OWN
+    from motionmag.methods import list_methods, method_spec
+
+    text = _motionmag("magnify", "--help").stdout
+    for name in list_methods():
+        spec = method_spec(name)
+        for option in spec.options.values():
+            if option.flag:
+                assert option.flag_name in text
+            elif option.name not in OWN:  # set by flags of the command's own
+                assert f" {option.name}=" in text, option.name
+    assert "(oh2018 only)" in text and "flowmag-demo" in text
+
+
+def test_the_command_line_loads_no_method_until_magnify_runs():
+    """--help, --version and the other subcommands' parsing do not import torch (the methods'
+    declarations, which magnify's flags come from, do)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from motionmag.cli import build_parser; p = build_parser(); p.format_help(); "
+            "p.parse_args(['render', 'x.mp4']); print('torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "False", result.stderr
+    for module in ("motionmag", "motionmag.cli"):
+        version = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True, text=True)
+        assert version.returncode == 0 and version.stdout.startswith("motionmag "), version.stderr
+
+
+FLAG_BAD = {
+    "a flowmag flag on phase": (["--tta-steps", "3"], "--tta-steps: only for --method flowmag"),
+    "learned flags on linear": (["--method", "linear", "--batch-size", "2", "--checkpoint", "m.pt"],
+                                "--checkpoint, --batch-size: only for --method flowmag or oh2018"),
+    "dynamic on phase": (["--mode", "dynamic"], "--mode dynamic is for --method oh2018; phase has static and temporal"),
+    "band in static mode": (["--mode", "static", "--band", "1", "3"], "--band is for --mode temporal, not static"),
+    "filter in static mode": (["--filter", "butter"], "--filter is for --mode temporal, not static"),
+    "an option phase lacks": (["--param", "lambda_c=4"], "unknown option 'lambda_c'; phase takes mode"),
+    "a value of the wrong type": (["--param", "sigma=abc"], "sigma must be a number"),
+}
+
+
+@pytest.mark.parametrize("case", FLAG_BAD, ids=list(FLAG_BAD))
+def test_flags_that_do_not_go_with_the_method_or_mode_are_one_line(case, clip, tmp_path):
+    args, expected = FLAG_BAD[case]
+    result = _motionmag("magnify", clip, "-o", tmp_path / "out.mp4", *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 # ---- motionmag flow ---------------------------------------------------------------------------
 
 

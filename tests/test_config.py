@@ -10,6 +10,7 @@ import yaml
 
 from motionmag.config import validate_config
 from motionmag.errors import MotionmagError
+from motionmag.workflow.plan import Plan
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -30,12 +31,20 @@ def test_the_default_config_is_valid():
         (lambda c: c["evaluation"].update(flows=["raft"]), "evaluation.flows.0", "evaluate_cell"),
         (lambda c: c["clips"]["subpixel"]["render"].update(frames=1), "clips.subpixel.render.frames", "render_clip"),
         (lambda c: c.update(device="gpu"), "device", "magnify"),
+        # method options are checked against each method's declaration (motionmag.methods)
+        (lambda c: c["methods"]["phase"].update(mode="dynamic"), "methods.phase.mode", "magnify"),
+        (lambda c: c["methods"]["phase"].update(highpass="yes"), "methods.phase.highpass", "magnify"),
+        (lambda c: c["methods"].update({"warp": {}}), "methods.warp", "magnify"),
+        (lambda c: c["methods"].update({"phase-x": {"variant": "finetune"}}), "methods.phase-x.variant", "magnify"),
+        (lambda c: c["methods"].update({"oh2018-x": {"mode": "static"}}), "methods.oh2018-x", "magnify"),
+        (lambda c: c["methods"].update({"Phase": {}}), "methods", "magnify"),
     ],
 )
-def test_errors_name_the_key_and_the_rule(edit, key, rule):
+def test_errors_name_the_key_and_the_rule(edit, key, rule, monkeypatch):
+    monkeypatch.chdir(ROOT)
     config = copy.deepcopy(DEFAULT)
     edit(config)
     with pytest.raises(MotionmagError) as error:
-        validate_config(config, SCHEMA)
+        Plan(config, ROOT)  # the schema first, then the checks that need more than the schema
     message = str(error.value)
-    assert f"config key {key} " in message and rule in message
+    assert f"config key {key} " in message and rule in message and "\n" not in message

@@ -9,8 +9,11 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "motionmag"
 
 # a layer may import from the layers listed after it, never from those before it
-UPPER = ("cli", "pipeline", "train")
-LOWER = ("methods", "models", "flow", "evaluate", "data", "synth", "io", "report")
+UPPER = ("cli", "workflow", "train")
+LOWER = ("methods", "models", "flow", "evaluate", "data", "synth", "io", "report", "resources")
+# the bottom: what any layer may import (errors, downloads and images, the manifests and their
+# verified stores), importing nothing above itself
+BOTTOM = ("errors", "io", "resources")
 
 
 def module_name(path: Path) -> str:
@@ -36,10 +39,22 @@ def subpackage(module: str) -> str:
     return module.split(".")[1] if "." in module else ""
 
 
-def test_lower_layers_import_nothing_from_training_the_pipeline_or_the_cli():
+def test_lower_layers_import_nothing_from_training_the_workflow_or_the_cli():
     wrong = sorted((module, target) for module, targets in GRAPH.items() if subpackage(module) in LOWER
                    for target in targets if subpackage(target) in UPPER)
     assert not wrong, wrong
+
+
+def test_the_bottom_layer_imports_nothing_above_it():
+    wrong = sorted((module, target) for module, targets in GRAPH.items() if subpackage(module) in BOTTOM
+                   for target in targets if subpackage(target) not in BOTTOM)
+    assert not wrong, wrong
+
+
+def test_the_weights_and_datasets_stores_share_the_resources_module_not_each_other():
+    weights, datasets = "motionmag.flow.weights", "motionmag.data.downloads"
+    assert "motionmag.resources" in GRAPH[weights] and "motionmag.resources" in GRAPH[datasets]
+    assert weights not in GRAPH[datasets] and datasets not in GRAPH[weights]
 
 
 def test_no_two_modules_import_each_other():

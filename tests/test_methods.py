@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -125,3 +127,100 @@ def test_real_frames_with_a_feathered_mask(twocats):
         assert len(out) == 3 and out[0].shape == frames[0].shape
         assert np.array_equal(out[2][mask == 0], frames[2][mask == 0])  # untouched outside the mask
         assert np.abs(out[2][mask == 1].astype(int) - frames[2][mask == 1]).mean() > 0.2  # magnified inside
+
+
+# ---- the declarations ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, kind", [("phase", "phase"), ("flowmag-raft", "flowmag"), ("oh2018-paper", "oh2018"),
+                                        ("flowmag-retrained-arflow", "flowmag"), ("linear", "linear")])
+def test_method_spec_reads_variant_names(name, kind):
+    import motionmag.methods as methods
+
+    spec = methods.method_spec(name)
+    assert spec.name == kind and spec is methods._METHODS[kind].spec
+    assert spec.learned == (kind in ("flowmag", "oh2018"))
+    assert spec.demo_weights == (f"{kind}-demo" if spec.learned else None)
+
+
+def test_method_spec_of_an_unknown_method_is_a_clear_error():
+    from motionmag.methods import method_spec
+
+    with pytest.raises(MotionmagError, match="unknown method 'nope-raft'; available: flowmag, linear, oh2018, phase"):
+        method_spec("nope-raft")
+
+
+@pytest.mark.parametrize("name", ["flowmag", "linear", "oh2018", "phase"])
+def test_each_declaration_is_its_constructor(name):
+    """Every declared option is a constructor parameter with the same default, in the same order,
+    and every parameter but device is declared."""
+    import inspect
+
+    import motionmag.methods as methods
+    from motionmag.methods.base import REQUIRED
+
+    cls = methods._METHODS[name]
+    parameters = {k: p for k, p in inspect.signature(cls).parameters.items() if k != "device"}
+    spec = methods.method_spec(name)
+    assert list(spec.options) == list(parameters)
+    for option in spec.options.values():
+        default = parameters[option.name].default
+        assert option.default == (REQUIRED if default is inspect.Parameter.empty else default), option.name
+    assert cls.name == name and spec.modes == spec.options["mode"].choices
+    assert spec.two_frame_mode in spec.modes
+
+
+def test_modes_are_what_the_methods_have():
+    from motionmag.methods import method_spec
+
+    assert {name: method_spec(name).modes for name in ("flowmag", "linear", "oh2018", "phase")} == {
+        "flowmag": ("static",), "linear": ("static", "temporal"), "oh2018": ("static", "dynamic", "temporal"),
+        "phase": ("static", "temporal")}
+    assert method_spec("oh2018").options["band"].modes == ("temporal",)
+
+
+def test_get_magnifier_rejects_an_unknown_option_in_one_line_naming_the_allowed_ones():
+    with pytest.raises(MotionmagError) as error:
+        get_magnifier("phase-fine", bogus=1)
+    message = str(error.value)
+    assert "\n" not in message and message.startswith("method phase-fine: unknown option 'bogus'")
+    assert "orientations" in message and "highpass" in message
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(sigma="abc"), "sigma must be a number, got 'abc'"),
+    (dict(attenuate="yes"), "attenuate must be true or false"),
+    (dict(band=[1.0]), "band must be a pair of numbers"),
+    (dict(mode="dynamic"), "mode must be one of static, temporal, got 'dynamic'"),
+    (dict(orientations=1), "orientations must be at least 2, got 1"),
+])
+def test_get_magnifier_checks_values_against_the_declaration(settings, message):
+    with pytest.raises(MotionmagError, match=re.escape(message)):
+        get_magnifier("phase", **settings)
+
+
+def test_get_magnifier_accepts_values_as_configs_give_them():
+    import numpy as np
+
+    magnifier = get_magnifier("linear", mode="temporal", band=[1, 4], fps=np.float64(30), taps=np.int64(31),
+                               lambda_c=16, filter="fir", device="cpu")
+    assert magnifier.lambda_c == 16.0 and magnifier.band == [1, 4]
+
+
+def test_a_learned_method_needs_its_checkpoint():
+    with pytest.raises(MotionmagError, match="method oh2018-paper needs checkpoint"):
+        get_magnifier("oh2018-paper", mode="static")
+
+
+def test_two_frame_settings_force_static_mode_where_there_is_a_choice():
+    from motionmag.methods import method_spec
+
+    temporal = dict(mode="temporal", band=[0.5, 3.0], filter="fir")
+    assert method_spec("phase").two_frame(temporal) == dict(temporal, mode="static")
+    assert temporal["mode"] == "temporal"  # a copy
+    assert method_spec("linear").two_frame({}) == dict(mode="static")
+    assert method_spec("oh2018-paper").two_frame(dict(mode="dynamic", batch_size=2)) == dict(mode="static", batch_size=2)
+    assert method_spec("flowmag-raft").two_frame(dict(batch_size=4)) == dict(batch_size=4)  # static only: nothing to set
+    assert method_spec("flowmag").two_frame(dict(mode="static")) == dict(mode="static")
+
+

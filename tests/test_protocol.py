@@ -224,7 +224,7 @@ def test_paper_magnifies_in_float32():
 
 def test_magnify_pair_set_passes_amp_off_and_magnify_pairs_runs_without_it(tmp_path, monkeypatch):
     import motionmag.methods
-    from motionmag.pipeline import magnify_pair_set
+    from motionmag.workflow.magnify import magnify_pairs as magnify_pair_set
 
     write_pair_set(tmp_path / "pairs.h5", [(flat(100), flat(101), "a")])
     built = {}
@@ -298,7 +298,8 @@ def test_evaluate_pairs_paper_propagates_a_nan_pair(tmp_path):
 # --- provenance ------------------------------------------------------------------------------------
 
 def test_a_pair_cell_records_its_protocol(tmp_path):
-    from motionmag.pipeline import evaluate_pair_cell, magnify_pair_set
+    from motionmag.workflow.evaluate import evaluate_pairs as evaluate_pair_cells
+    from motionmag.workflow.magnify import magnify_pairs as magnify_pair_set
 
     rng = np.random.default_rng(0)
     texture = (rng.random((32, 32, 3)) * 255).astype(np.uint8)
@@ -307,9 +308,9 @@ def test_a_pair_cell_records_its_protocol(tmp_path):
     for protocol in ("corrected", "paper"):
         out = tmp_path / f"{protocol}.h5"
         magnify_pair_set(tmp_path / "pairs.h5", "linear", {"mode": "static"}, 2.0, out, crop=None, protocol=protocol)
-        rows[protocol] = evaluate_pair_cell("bench", "linear", "lk", 2.0, tmp_path / "pairs.h5", out,
-                                            tmp_path / f"{protocol}.csv", crop=None, method_settings={"mode": "static"},
-                                            protocol=protocol)
+        (rows[protocol],) = evaluate_pair_cells("bench", "linear", ["lk"], 2.0, tmp_path / "pairs.h5", out,
+                                                [tmp_path / f"{protocol}.csv"], crop=None,
+                                                method_settings={"mode": "static"}, protocol=protocol)
         written = pd.read_csv(tmp_path / f"{protocol}.csv")
         assert written["protocol"].tolist() == [protocol]
     assert rows["paper"]["config_hash"] != rows["corrected"]["config_hash"]

@@ -8,6 +8,7 @@ becomes one line such as::
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import jsonschema
@@ -33,19 +34,29 @@ def _rules_for(schema: dict, path: list) -> list[str]:
     return rules
 
 
-def _set_defaults(schema: dict, config: dict) -> None:
-    for key, prop in schema.get("properties", {}).items():
-        if key not in config and "default" in prop:
-            config[key] = prop["default"]
-        if isinstance(config.get(key), dict) and prop.get("type") == "object":
-            _set_defaults(prop, config[key])
+def _filling_defaults(validator_class):
+    """A validator that fills each object's missing keys from its schema's ``default`` as it
+    validates, at every depth: named entries (``additionalProperties``, ``patternProperties``)
+    and array items included, so defaults are stated once, in the schema."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def properties_with_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for key, prop in properties.items():
+                if key not in instance and "default" in prop:
+                    instance[key] = copy.deepcopy(prop["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": properties_with_defaults})
+
+
+_Validator = _filling_defaults(jsonschema.Draft202012Validator)
 
 
 def validate_config(config: dict, schema_path: str | Path) -> dict:
     """Validate ``config`` in place (filling defaults); raise MotionmagError naming key and rules."""
     schema = yaml.safe_load(Path(schema_path).read_text())
-    validator = jsonschema.Draft202012Validator(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    error = jsonschema.exceptions.best_match(_Validator(schema).iter_errors(config))
     if error is not None:
         path = list(error.absolute_path)
         if error.validator == "additionalProperties" and error.instance is not None:
@@ -56,7 +67,6 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
         used = f" (read by rule {', '.join(rules)})" if rules else ""
         message = error.message if len(error.message) < 200 else error.message[:200] + "..."
         raise MotionmagError(f"config key {key}{used}: {message}")
-    _set_defaults(schema, config)
     return config
 
 

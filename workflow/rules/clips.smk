@@ -8,7 +8,7 @@ rule render_clip:
     log:
         "logs/render_clip/{clip}.log",
     wildcard_constraints:
-        clip=one_of(RENDERED),
+        clip=one_of(PLAN.rendered),
     conda:
         "../../envs/motionmag.yaml"
     params:
@@ -24,7 +24,7 @@ rule render_truth:
     log:
         "logs/render_truth/{clip}/x{alpha}.log",
     wildcard_constraints:
-        clip=one_of(RENDERED),
+        clip=one_of(PLAN.rendered),
     conda:
         "../../envs/motionmag.yaml"
     params:
@@ -42,12 +42,12 @@ rule import_clip:
     log:
         "logs/import_clip/{clip}.log",
     wildcard_constraints:
-        clip=one_of(IMPORTED),
+        clip=one_of(PLAN.imported),
     conda:
         "../../envs/motionmag.yaml"
     params:
         fps=lambda wildcards: config["clips"][wildcards.clip].get("fps"),
         max_frames=lambda wildcards: config["clips"][wildcards.clip].get("max_frames"),
-        scale=lambda wildcards: config["clips"][wildcards.clip].get("scale", 1.0),
+        scale=lambda wildcards: config["clips"][wildcards.clip]["scale"],
     script:
         "../scripts/import_clip.py"

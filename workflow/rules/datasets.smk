@@ -5,7 +5,7 @@
 
 rule download_dataset:
     output:
-        f"{DATASETS_DIR}/{{dataset_file}}",
+        f"{PLAN.datasets_dir}/{{dataset_file}}",
     log:
         "logs/download_dataset/{dataset_file}.log",
     retries: 2
@@ -17,19 +17,20 @@ rule download_dataset:
         downloads=1,  # --resources downloads=N caps parallel downloads (Drive throttles)
     params:
         entry=lambda wildcards: next(
-            n for n, f in DATASET_FILES.items() if f == wildcards.dataset_file
+            n for n, f in PLAN.dataset_files.items() if f == wildcards.dataset_file
         ),
-        manifest=DATASETS_MANIFEST,
-        manual_dir=config["datasets"].get("manual_dir", f"{DATASETS_DIR}/manual"),
+        manifest=PLAN.datasets_manifest,
+        datasets_dir=lambda wildcards, output: os.path.dirname(output[0]),
+        manual_dir=config["datasets"].get("manual_dir", f"{PLAN.datasets_dir}/manual"),
     script:
         "../scripts/download_dataset.py"
 
 
 rule extract_dataset:
     input:
-        lambda wildcards: f"{DATASETS_DIR}/{DATASET_FILES[wildcards.archive_entry]}",
+        lambda wildcards: f"{PLAN.datasets_dir}/{PLAN.dataset_files[wildcards.archive_entry]}",
     output:
-        directory(f"{DATASETS_DIR}/extracted/{{archive_entry}}"),
+        directory(f"{PLAN.datasets_dir}/extracted/{{archive_entry}}"),
     log:
         "logs/extract_dataset/{archive_entry}.log",
     conda:
@@ -39,19 +40,20 @@ rule extract_dataset:
         runtime=6 * 60,
     params:
         entry="{archive_entry}",
-        manifest=DATASETS_MANIFEST,
+        manifest=PLAN.datasets_manifest,
+        datasets_dir=lambda wildcards, input: os.path.dirname(input[0]),
     script:
         "../scripts/extract_dataset.py"
 
 
 rule uvo_videos:
     input:
-        train=f"{DATASETS_DIR}/{DATASET_FILES.get('uvo-train-dense', 'uvo-train-dense')}",
-        test=f"{DATASETS_DIR}/{DATASET_FILES.get('uvo-test-dense', 'uvo-test-dense')}",
-        parts=f"{DATASETS_DIR}/{DATASET_FILES.get('kinetics400-val-parts', 'kinetics400-val-parts')}",
-        times=uvo_times,
+        train=f"{PLAN.datasets_dir}/{PLAN.dataset_files.get('uvo-train-dense', 'uvo-train-dense')}",
+        test=f"{PLAN.datasets_dir}/{PLAN.dataset_files.get('uvo-test-dense', 'uvo-test-dense')}",
+        parts=f"{PLAN.datasets_dir}/{PLAN.dataset_files.get('kinetics400-val-parts', 'kinetics400-val-parts')}",
+        times=PLAN.uvo_times(),
     output:
-        f"{DATASETS_DIR}/uvo/clips.tsv",
+        f"{PLAN.datasets_dir}/uvo/clips.tsv",
     log:
         "logs/uvo_videos.log",
     conda:
@@ -62,7 +64,14 @@ rule uvo_videos:
         runtime=24 * 60,
         downloads=1,
     params:
-        manifest=DATASETS_MANIFEST,
-        settings=UVO,
+        manifest=PLAN.datasets_manifest,
+        # DIR/uvo/clips.tsv: the store's folder, and where frame_index reads the rebuilt videos
+        datasets_dir=lambda wildcards, output: os.path.dirname(
+            os.path.dirname(output[0])
+        ),
+        videos_dir=lambda wildcards, output: os.path.join(
+            os.path.dirname(output[0]), "uvo_videos_dense"
+        ),
+        settings=config["uvo"],
     script:
         "../scripts/uvo_videos.py"

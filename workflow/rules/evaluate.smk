@@ -4,14 +4,20 @@
 
 rule evaluate_cell:
     input:
-        frames=clip_frames,
-        meta=clip_meta,
+        frames="results/clips/{clip}/frames",
+        meta="results/clips/{clip}/meta.json",
         magnified="results/magnified/{clip}/{method}/x{alpha}",
-        truth=truth_frames,
+        truth=lambda w: (
+            f"results/clips/{w.clip}/truth/x{w.alpha}"
+            if w.clip in PLAN.rendered
+            else []
+        ),
         weights=all_flow_weights,
         checkpoint=method_checkpoint,
     output:
-        expand("results/eval/{{clip}}/{{method}}/{flow}/x{{alpha}}.csv", flow=FLOWS),
+        expand(
+            "results/eval/{{clip}}/{{method}}/{flow}/x{{alpha}}.csv", flow=PLAN.flows
+        ),
     log:
         "logs/evaluate_cell/{clip}/{method}/x{alpha}.log",
     benchmark:
@@ -20,16 +26,16 @@ rule evaluate_cell:
         "../../envs/motionmag.yaml"
     threads: 1  # locally two such jobs share the cores better than one at 2 threads; profiles set more
     resources:
-        gpu=GPU_IF_NETWORK_FLOW,
+        gpu=int(PLAN.network_flows()),
         mem_mb=mem_mb(4000),
         runtime=30,
     params:
-        flows=FLOWS,
+        flows=PLAN.flows,
         method_settings=lambda wildcards: config["methods"][wildcards.method],
-        region_margin=config["evaluation"].get("region_margin", 8),
+        region_margin=config["evaluation"]["region_margin"],
         device=config["device"],
-        weights_manifest=WEIGHTS_MANIFEST,
-        weights_dir=WEIGHTS_DIR,
+        weights_manifest=PLAN.weights_manifest,
+        weights_dir=PLAN.weights_dir,
     script:
         "../scripts/evaluate_cell.py"
 
@@ -37,13 +43,14 @@ rule evaluate_cell:
 # Pair benchmarks (FlowMag's test protocol): one cell per benchmark x method x flow model x alpha.
 rule evaluate_pairs:
     input:
-        pairs=pair_benchmark_file,
+        pairs=lambda w: PLAN.pair_set_file(PLAN.pair_benchmarks[w.pairbench]["pairs"]),
         magnified="results/magnified/{pairbench}/{method}/x{alpha}.h5",
         weights=all_flow_weights,
         checkpoint=method_checkpoint,
     output:
         expand(
-            "results/eval/{{pairbench}}/{{method}}/{flow}/x{{alpha}}.csv", flow=FLOWS
+            "results/eval/{{pairbench}}/{{method}}/{flow}/x{{alpha}}.csv",
+            flow=PLAN.flows,
         ),
     log:
         "logs/evaluate_pairs/{pairbench}/{method}/x{alpha}.log",
@@ -53,17 +60,17 @@ rule evaluate_pairs:
         "../../envs/motionmag.yaml"
     threads: 1  # locally two such jobs share the cores better than one at 2 threads; profiles set more
     resources:
-        gpu=GPU_IF_NETWORK_FLOW,
+        gpu=int(PLAN.network_flows()),
         mem_mb=mem_mb(4000),
         runtime=60,
     params:
-        flows=FLOWS,
-        pair_benchmark=lambda wildcards: PAIR_BENCHMARKS[wildcards.pairbench],
-        method_settings=lambda wildcards: two_frame_settings(wildcards.method),
+        flows=PLAN.flows,
+        pair_benchmark=lambda wildcards: PLAN.pair_benchmarks[wildcards.pairbench],
+        method_settings=lambda wildcards: PLAN.two_frame_settings(wildcards.method),
         device=config["device"],
-        weights_manifest=WEIGHTS_MANIFEST,
-        weights_dir=WEIGHTS_DIR,
-        protocol=PROTOCOL,
+        weights_manifest=PLAN.weights_manifest,
+        weights_dir=PLAN.weights_dir,
+        protocol=PLAN.protocol,
     script:
         "../scripts/evaluate_pairs.py"
 
@@ -87,8 +94,8 @@ rule evaluate_sweep:
         mem_mb=mem_mb(4000),
         runtime=120,
     params:
-        settings=lambda wildcards: two_frame_settings(wildcards.method),
-        border=config["evaluation"].get("sweep_border", 8),
+        settings=lambda wildcards: PLAN.two_frame_settings(wildcards.method),
+        border=config["evaluation"]["sweep_border"],
         device=config["device"],
     script:
         "../scripts/evaluate_sweep.py"

@@ -4,8 +4,8 @@
 
 rule magnify:
     input:
-        frames=clip_frames,
-        meta=clip_meta,
+        frames="results/clips/{clip}/frames",
+        meta="results/clips/{clip}/meta.json",
         checkpoint=method_checkpoint,
     output:
         frames=directory("results/magnified/{clip}/{method}/x{alpha}"),
@@ -28,7 +28,7 @@ rule magnify:
         mem_mb=mem_mb(4000),
         runtime=60,
     params:
-        settings=lambda wildcards: method_settings(wildcards.method),
+        settings=lambda wildcards: PLAN.method_settings(wildcards.method),
         device=config["device"],
         crf=config["videos"]["crf"],
     script:
@@ -38,9 +38,11 @@ rule magnify:
 # what people look at: every method next to the input, as a video and as x-t slices
 rule side_by_side:
     input:
-        frames=clip_frames,
-        meta=clip_meta,
-        magnified=magnified_all_methods,
+        frames="results/clips/{clip}/frames",
+        meta="results/clips/{clip}/meta.json",
+        magnified=lambda w: [
+            f"results/magnified/{w.clip}/{m}/x{w.alpha}" for m in PLAN.methods
+        ],
     output:
         video=report(
             "results/videos/{clip}/side_by_side_x{alpha}.mp4",
@@ -61,7 +63,7 @@ rule side_by_side:
         "../../envs/motionmag.yaml"
     params:
         labels=lambda wildcards: ["input"]
-        + [f"{m} x{wildcards.alpha}" for m in METHODS],
+        + [f"{m} x{wildcards.alpha}" for m in PLAN.methods],
         crf=config["videos"]["crf"],
     script:
         "../scripts/side_by_side.py"
@@ -70,7 +72,7 @@ rule side_by_side:
 # Pair benchmarks: every pair (cropped as the benchmark says) magnified as a two-frame clip.
 rule magnify_pairs:
     input:
-        pairs=pair_benchmark_file,
+        pairs=lambda w: PLAN.pair_set_file(PLAN.pair_benchmarks[w.pairbench]["pairs"]),
         checkpoint=method_checkpoint,
     output:
         "results/magnified/{pairbench}/{method}/x{alpha}.h5",
@@ -86,9 +88,9 @@ rule magnify_pairs:
         mem_mb=mem_mb(4000),
         runtime=60,
     params:
-        pair_benchmark=lambda wildcards: PAIR_BENCHMARKS[wildcards.pairbench],
-        settings=lambda wildcards: two_frame_settings(wildcards.method),
+        pair_benchmark=lambda wildcards: PLAN.pair_benchmarks[wildcards.pairbench],
+        settings=lambda wildcards: PLAN.two_frame_settings(wildcards.method),
         device=config["device"],
-        protocol=PROTOCOL,
+        protocol=PLAN.protocol,
     script:
         "../scripts/magnify_pairs.py"

@@ -3,33 +3,33 @@
 
 rule demo_pairs:
     input:
-        unpack(pair_clips),
+        unpack(lambda w: PLAN.demo_pair_clips(w.pairset)),
     output:
         "results/pairs/{pairset}.h5",
     log:
         "logs/demo_pairs/{pairset}.log",
     wildcard_constraints:
-        pairset=one_of(DEMO_PAIR_SETS),
+        pairset=one_of(PLAN.demo_pair_sets),
     conda:
         "../../envs/motionmag.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        spacings=lambda wildcards: PAIR_SETS[wildcards.pairset].get("spacings", [1]),
+        spacings=lambda wildcards: PLAN.pair_sets[wildcards.pairset]["spacings"],
     script:
         "../scripts/demo_pairs.py"
 
 
 rule released_pairs:
     input:
-        released_archive,
+        lambda w: PLAN.released_archive(w.pairset),
     output:
         "results/pairs/{pairset}.h5",
     log:
         "logs/released_pairs/{pairset}.log",
     wildcard_constraints:
-        pairset=one_of(RELEASED_PAIR_SETS),
+        pairset=one_of(PLAN.released_pair_sets),
     conda:
         "../../envs/motionmag.yaml"
     resources:
@@ -44,7 +44,7 @@ rule released_pairs:
 
 rule frame_index:
     input:
-        unpack(frame_index_inputs),
+        unpack(lambda w: PLAN.frame_index_inputs(w.dataset, w.split)),
     output:
         "results/datasets/frames/{dataset}_{split}.json",
     log:
@@ -55,7 +55,13 @@ rule frame_index:
         mem_mb=4000,
         runtime=60,
     params:
-        layout=layout_of,
+        layout=lambda wildcards: LAYOUTS[(wildcards.dataset, wildcards.split)],
+        # the folder the frames lie in (UVO: the one holding clips.tsv and uvo_videos_dense/)
+        root=lambda wildcards, input: (
+            os.path.dirname(input.root)
+            if LAYOUTS[(wildcards.dataset, wildcards.split)].archive == "uvo-videos"
+            else input.root
+        ),
     script:
         "../scripts/frame_index.py"
 
@@ -80,9 +86,9 @@ rule pair_candidates:
 
 rule pair_stats:
     input:
-        index=subset_index,
-        candidates=subset_candidates,
-        weights=stats_flow_weights,
+        index=lambda w: PLAN.subset_index(w.pairset, w.subset),
+        candidates=lambda w: PLAN.subset_candidates(w.pairset, w.subset),
+        weights=lambda w: PLAN.stats_flow_weights(w.pairset),
     output:
         "results/pairs/{pairset}/stats/{subset}/{shard}.csv",
     log:
@@ -93,9 +99,9 @@ rule pair_stats:
     resources:
         mem_mb=mem_mb(16000),
         runtime=6 * 60,
-        gpu=lambda wildcards: int(build_settings(wildcards)["flow"] in WEIGHT_PATHS),
+        gpu=lambda w: len(PLAN.stats_flow_weights(w.pairset)),
     params:
-        settings=stats_settings,
+        settings=lambda w: PLAN.stats_settings(w.pairset, w.subset),
         device=config["device"],
     script:
         "../scripts/pair_stats.py"
@@ -103,7 +109,7 @@ rule pair_stats:
 
 rule pair_shard:
     input:
-        unpack(pair_shard_inputs),
+        unpack(lambda w: PLAN.pair_shard_inputs(w.pairset, w.subset, w.shard)),
     output:
         pairs="results/pairs/{pairset}/shards/{subset}/{shard}.h5",
         kept="results/pairs/{pairset}/shards/{subset}/{shard}.csv",
@@ -115,17 +121,17 @@ rule pair_shard:
         mem_mb=mem_mb(4000),
         runtime=4 * 60,
     params:
-        settings=build_settings,
+        settings=lambda w: PLAN.built[w.pairset],
     script:
         "../scripts/pair_shard.py"
 
 
 rule pair_manifest:
     input:
-        pairs=lambda wildcards: subset_shards(
+        pairs=lambda wildcards: PLAN.subset_shards(
             wildcards.pairset, "results/pairs/{pairset}/shards/{subset}/{shard}.h5"
         ),
-        kept=lambda wildcards: subset_shards(
+        kept=lambda wildcards: PLAN.subset_shards(
             wildcards.pairset, "results/pairs/{pairset}/shards/{subset}/{shard}.csv"
         ),
     output:
@@ -134,42 +140,42 @@ rule pair_manifest:
     log:
         "logs/pair_manifest/{pairset}.log",
     wildcard_constraints:
-        pairset=one_of(BUILT_TRAIN_SETS),
+        pairset=one_of(PLAN.built_train_sets),
     conda:
         "../../envs/motionmag.yaml"
     resources:
         mem_mb=8000,
         runtime=4 * 60,
     params:
-        settings=build_settings,
+        settings=lambda w: PLAN.built[w.pairset],
+        # each shard's subset, in the order of the inputs
+        subsets=lambda w: PLAN.subset_shards(w.pairset, "{subset}"),
     script:
         "../scripts/pair_manifest.py"
 
 
 rule pair_testset:
     input:
-        stats=lambda wildcards: subset_shards(
+        stats=lambda wildcards: PLAN.subset_shards(
             wildcards.pairset, "results/pairs/{pairset}/stats/{subset}/{shard}.csv"
         ),
-        indexes=lambda wildcards: sorted(
-            {
-                f"results/datasets/frames/{SUBSETS[s][0]}_test.json"
-                for s in build_settings(wildcards)["subsets"]
-            }
-        ),
+        indexes=lambda w: sorted(set(PLAN.test_indexes(w.pairset).values())),
     output:
         pairs="results/pairs/{pairset}.h5",
         table="results/pairs/{pairset}.csv",
     log:
         "logs/pair_testset/{pairset}.log",
     wildcard_constraints:
-        pairset=one_of(BUILT_TEST_SETS),
+        pairset=one_of(PLAN.built_test_sets),
     conda:
         "../../envs/motionmag.yaml"
     resources:
         mem_mb=8000,
         runtime=2 * 60,
     params:
-        settings=build_settings,
+        settings=lambda w: PLAN.built[w.pairset],
+        # each statistics shard's subset, in the order of the inputs
+        subsets=lambda w: PLAN.subset_shards(w.pairset, "{subset}"),
+        indexes=lambda w: PLAN.test_indexes(w.pairset),
     script:
         "../scripts/pair_testset.py"

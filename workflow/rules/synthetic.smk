@@ -4,7 +4,7 @@
 
 rule synth_index:
     input:
-        synth_source_archives,
+        lambda w: PLAN.synth_source_archives(w.synthset),
     output:
         "results/synthetic/{synthset}/sources.json",
     log:
@@ -15,7 +15,7 @@ rule synth_index:
         mem_mb=2000,
         runtime=30,
     params:
-        source=lambda wildcards: SYNTH_SETS[wildcards.synthset]["source"],
+        source=lambda wildcards: PLAN.synth_sets[wildcards.synthset]["source"],
     script:
         "../scripts/synth_index.py"
 
@@ -23,7 +23,7 @@ rule synth_index:
 rule synth_shard:
     input:
         index="results/synthetic/{synthset}/sources.json",
-        recipe=lambda wildcards: SYNTH_SETS[wildcards.synthset]["recipe"],
+        recipe=lambda wildcards: PLAN.synth_sets[wildcards.synthset]["recipe"],
     output:
         "results/synthetic/{synthset}/shard-{shard}.h5",
     log:
@@ -35,14 +35,16 @@ rule synth_shard:
         mem_mb=3000,
         runtime=90,
     params:
-        settings=synth_shard_settings,
+        settings=lambda wildcards: PLAN.synth_shard_settings(
+            wildcards.synthset, int(wildcards.shard)
+        ),
     script:
         "../scripts/synth_shard.py"
 
 
 rule synth_manifest:
     input:
-        shards=synth_shards,
+        shards=lambda wildcards: PLAN.synth_shards(wildcards.synthset),
         index="results/synthetic/{synthset}/sources.json",
     output:
         "results/synthetic/{synthset}/manifest.json",
@@ -51,7 +53,7 @@ rule synth_manifest:
     conda:
         "../../envs/motionmag.yaml"
     params:
-        settings=lambda wildcards: SYNTH_SETS[wildcards.synthset],
+        settings=lambda wildcards: PLAN.synth_sets[wildcards.synthset],
     script:
         "../scripts/synth_manifest.py"
 
@@ -70,5 +72,7 @@ rule synth_preview:
         "logs/synth_preview/{synthset}.log",
     conda:
         "../../envs/motionmag.yaml"
+    params:
+        samples=8,  # the contact sheet's tiles
     script:
         "../scripts/synth_preview.py"

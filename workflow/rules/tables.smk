@@ -4,7 +4,7 @@
 
 rule tables:
     input:
-        result_cells(),
+        PLAN.result_cells(),
     output:
         cells=report(
             "results/tables/cells.csv",
@@ -12,7 +12,11 @@ rule tables:
             category="1. Tables",
             labels={"table": "all cells"},
         ),
-        tables=table_files(),
+        tables=[
+            f"results/tables/{stem}.{ext}"
+            for stem in PLAN.table_stems()
+            for ext in ("csv", "md", "tex")
+        ],
         html=[
             report(
                 f"results/tables/{stem}.html",
@@ -20,7 +24,7 @@ rule tables:
                 category="1. Tables",
                 labels={"table": stem},
             )
-            for stem in table_stems_of(GROUPS, [float(a) for a in ALPHAS])
+            for stem in PLAN.table_stems()
         ],
         plots=[
             report(
@@ -29,8 +33,7 @@ rule tables:
                 category="2. Plots",
                 labels={"benchmark": group, "metric": metric},
             )
-            for group in GROUPS
-            for metric in group_metrics(group)
+            for group, metric in PLAN.plots()
         ],
     log:
         "logs/tables/tables.log",
@@ -38,14 +41,17 @@ rule tables:
         "../../envs/motionmag.yaml"
     params:
         alphas=config["alphas"],
-        groups=GROUPS,
+        groups=PLAN.groups,
+        tables_dir=lambda wildcards, output: os.path.dirname(output.cells),
+        stems=PLAN.table_stems(),  # one per html output, in order
+        plots=PLAN.plots(),  # (group, metric), one per plot output, in order
     script:
         "../scripts/tables.py"
 
 
 rule sweep_table:
     input:
-        sweep_cells,
+        lambda w: [f"results/sweeps/{w.sweep}/{m}.csv" for m in PLAN.methods],
     output:
         tables=multiext("results/tables/{sweep}/ssim", ".csv", ".md", ".tex"),
         html=report(
@@ -64,5 +70,8 @@ rule sweep_table:
         "logs/sweep_table/{sweep}.log",
     conda:
         "../../envs/motionmag.yaml"
+    params:
+        stem=lambda wildcards, output: os.path.splitext(output.html)[0],
+        name="{sweep}/ssim",  # the table's title and note
     script:
         "../scripts/sweep_table.py"

@@ -7,10 +7,14 @@
 
 rule train_flowmag:
     input:
-        config=lambda wildcards: flowmag_training(wildcards)["config"],
-        pairs=lambda wildcards: flowmag_training(wildcards)["pairs"],
-        weights=training_flow_weights,
-        init=lambda wildcards: init_weights_of(flowmag_training(wildcards)),
+        config=lambda wildcards: PLAN.variants["flowmag"][wildcards.variant]["config"],
+        pairs=lambda wildcards: PLAN.variants["flowmag"][wildcards.variant]["pairs"],
+        weights=lambda wildcards: PLAN.flow_weights_of(
+            PLAN.variants["flowmag"][wildcards.variant]
+        ),
+        init=lambda wildcards: PLAN.init_weights_of(
+            PLAN.variants["flowmag"][wildcards.variant]
+        ),
     output:
         model="results/train/flowmag/{variant}/model.pt",
         log_csv="results/train/flowmag/{variant}/log.csv",
@@ -25,21 +29,25 @@ rule train_flowmag:
     benchmark:
         "benchmarks/train_flowmag/{variant}.tsv"
     wildcard_constraints:
-        variant=one_of(single_node(FLOWMAG_VARIANTS)),
+        variant=one_of(PLAN.single_node("flowmag")),
     conda:
         "../../envs/motionmag.yaml"
     threads: 2
     resources:
-        gpu=lambda wildcards: training_gpus(flowmag_training(wildcards)),
+        gpu=lambda wildcards: PLAN.variants["flowmag"][wildcards.variant]["gpus"],
         mem_mb=mem_mb(8000),
         runtime=60,
     params:
-        launcher=lambda wildcards: torchrun(flowmag_training(wildcards)),
+        launcher=lambda wildcards: PLAN.torchrun(
+            PLAN.variants["flowmag"][wildcards.variant]
+        ),
         out_dir=lambda wildcards: f"results/train/flowmag/{wildcards.variant}",
-        steps=lambda wildcards: steps_flag(flowmag_training(wildcards)),
+        steps=lambda wildcards: PLAN.steps_flag(
+            PLAN.variants["flowmag"][wildcards.variant]
+        ),
         device=config["device"],
-        weights_manifest=WEIGHTS_MANIFEST,
-        weights_dir=WEIGHTS_DIR,
+        weights_manifest=PLAN.weights_manifest,
+        weights_dir=PLAN.weights_dir,
     shell:
         "MOTIONMAG_WEIGHTS_MANIFEST={params.weights_manifest:q} MOTIONMAG_WEIGHTS_DIR={params.weights_dir:q} "
         "OMP_NUM_THREADS={threads} {params.launcher} -m motionmag train flowmag {input.config:q} "
@@ -48,9 +56,11 @@ rule train_flowmag:
 
 rule train_oh2018:
     input:
-        config=lambda wildcards: oh2018_training(wildcards)["config"],
-        data=lambda wildcards: oh2018_training(wildcards)["data"],
-        init=lambda wildcards: init_weights_of(oh2018_training(wildcards)),
+        config=lambda wildcards: PLAN.variants["oh2018"][wildcards.variant]["config"],
+        data=lambda wildcards: PLAN.variants["oh2018"][wildcards.variant]["data"],
+        init=lambda wildcards: PLAN.init_weights_of(
+            PLAN.variants["oh2018"][wildcards.variant]
+        ),
     output:
         model="results/train/oh2018/{variant}/model.pt",
         log_csv="results/train/oh2018/{variant}/log.csv",
@@ -65,18 +75,22 @@ rule train_oh2018:
     benchmark:
         "benchmarks/train_oh2018/{variant}.tsv"
     wildcard_constraints:
-        variant=one_of(single_node(OH_VARIANTS)),
+        variant=one_of(PLAN.single_node("oh2018")),
     conda:
         "../../envs/motionmag.yaml"
     threads: 2
     resources:
-        gpu=lambda wildcards: training_gpus(oh2018_training(wildcards)),
+        gpu=lambda wildcards: PLAN.variants["oh2018"][wildcards.variant]["gpus"],
         mem_mb=mem_mb(8000),
         runtime=60,
     params:
-        launcher=lambda wildcards: torchrun(oh2018_training(wildcards)),
+        launcher=lambda wildcards: PLAN.torchrun(
+            PLAN.variants["oh2018"][wildcards.variant]
+        ),
         out_dir=lambda wildcards: f"results/train/oh2018/{wildcards.variant}",
-        steps=lambda wildcards: steps_flag(oh2018_training(wildcards)),
+        steps=lambda wildcards: PLAN.steps_flag(
+            PLAN.variants["oh2018"][wildcards.variant]
+        ),
         device=config["device"],
     shell:
         "OMP_NUM_THREADS={threads} {params.launcher} -m motionmag train oh2018 {input.config:q} "
@@ -88,7 +102,7 @@ rule train_oh2018:
 # through slurm_extra, because `gpu` together with `tasks` makes the plugin ask for GPUs per task.
 rule train_multinode:
     input:
-        unpack(multinode_inputs),
+        unpack(lambda w: PLAN.multinode_inputs(w.run)),
     output:
         model="results/train/{run}/model.pt",
         log_csv="results/train/{run}/log.csv",
@@ -103,28 +117,28 @@ rule train_multinode:
     benchmark:
         "benchmarks/train_multinode/{run}.tsv"
     wildcard_constraints:
-        run=one_of(list(MULTINODE)),
+        run=one_of(list(PLAN.multinode)),
     conda:
         "../../envs/motionmag.yaml"
     threads: 8
     resources:
         mpi="srun",
-        nodes=lambda wildcards: MULTINODE[wildcards.run]["nodes"],
-        tasks=lambda wildcards: MULTINODE[wildcards.run]["nodes"],
-        slurm_extra=lambda wildcards: f"'--ntasks-per-node=1 --gpus-per-node={training_gpus(MULTINODE[wildcards.run])}'",
+        nodes=lambda wildcards: PLAN.multinode[wildcards.run]["nodes"],
+        tasks=lambda wildcards: PLAN.multinode[wildcards.run]["nodes"],
+        slurm_extra=lambda wildcards: f"'--ntasks-per-node=1 --gpus-per-node={PLAN.multinode[wildcards.run]['gpus']}'",
         mem_mb=mem_mb(64000),
         runtime=4320,
     params:
-        launcher=multinode_rendezvous,
+        launcher=lambda wildcards: PLAN.multinode_launcher(wildcards.run),
         model=lambda wildcards: wildcards.run.split("/")[0],
         data_flag=lambda wildcards: (
             "--pairs" if wildcards.run.startswith("flowmag/") else "--data"
         ),
         out_dir=lambda wildcards: f"results/train/{wildcards.run}",
-        steps=lambda wildcards: steps_flag(MULTINODE[wildcards.run]),
+        steps=lambda wildcards: PLAN.steps_flag(PLAN.multinode[wildcards.run]),
         device=config["device"],
-        weights_manifest=WEIGHTS_MANIFEST,
-        weights_dir=WEIGHTS_DIR,
+        weights_manifest=PLAN.weights_manifest,
+        weights_dir=PLAN.weights_dir,
     shell:
         "{resources.mpi} -n {resources.tasks} --ntasks-per-node=1 env "
         "MOTIONMAG_WEIGHTS_MANIFEST={params.weights_manifest:q} MOTIONMAG_WEIGHTS_DIR={params.weights_dir:q} "

@@ -3,7 +3,7 @@
 
 rule download_weights:
     output:
-        f"{WEIGHTS_DIR}/{{weights_file}}",
+        f"{PLAN.weights_dir}/{{weights_file}}",
     log:
         "logs/download_weights/{weights_file}.log",
     retries: 2
@@ -13,12 +13,13 @@ rule download_weights:
         mem_mb=1000,
         runtime=60,
     params:
-        model=weights_model,
-        manifest=WEIGHTS_MANIFEST,
+        model=lambda w: PLAN.weights_model(w.weights_file),
+        manifest=PLAN.weights_manifest,
+        weights_dir=lambda wildcards, output: os.path.dirname(output[0]),
     script:
         "../scripts/download_weights.py"
 
 
 rule weights:
     input:
-        [f"{WEIGHTS_DIR}/{file}" for file in WEIGHT_FILES.values()],
+        [f"{PLAN.weights_dir}/{file}" for file in PLAN.weight_files.values()],

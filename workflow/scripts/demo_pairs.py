@@ -2,10 +2,6 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from motionmag.data.pairs import demo_pairs, write_pair_set
+from motionmag.workflow.pairs import demo_pairs
 
-count = write_pair_set(
-    snakemake.output[0],
-    demo_pairs(dict(snakemake.input.items()), snakemake.params.spacings),
-)
-print(f"{count} pairs -> {snakemake.output[0]}", file=sys.stderr)
+demo_pairs(clips=dict(snakemake.input.items()), spacings=snakemake.params.spacings, out=snakemake.output[0])

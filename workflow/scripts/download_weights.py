@@ -2,10 +2,6 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from pathlib import Path
+from motionmag.workflow.downloads import download_weights
 
-from motionmag.flow.weights import WeightsStore
-
-store = WeightsStore(snakemake.params.manifest, Path(snakemake.output[0]).parent)
-path = store.fetch(snakemake.params.model, progress=False)
-print(f"{snakemake.params.model}: {path} verified", file=sys.stderr)
+download_weights(manifest=snakemake.params.manifest, weights_dir=snakemake.params.weights_dir, model=snakemake.params.model)

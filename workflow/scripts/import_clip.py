@@ -2,12 +2,12 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from motionmag.pipeline import import_clip
+from motionmag.workflow.clips import import_clip
 
 import_clip(
-    snakemake.input[0],
-    snakemake.output.frames,
-    snakemake.output.meta,
+    source=snakemake.input[0],
+    frames=snakemake.output.frames,
+    meta=snakemake.output.meta,
     fps=snakemake.params.fps,
     max_frames=snakemake.params.max_frames,
     scale=snakemake.params.scale,

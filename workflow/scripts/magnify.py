@@ -2,22 +2,18 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-import torch
+from motionmag.workflow.magnify import magnify
 
-from motionmag.pipeline import magnify_clip
-
-torch.set_num_threads(snakemake.threads)
-settings = dict(snakemake.params.settings)
-if snakemake.input.checkpoint:  # learned methods
-    settings["checkpoint"] = snakemake.input.checkpoint
-magnify_clip(
-    snakemake.input.frames,
-    snakemake.input.meta,
-    snakemake.wildcards.method,
-    settings,
-    float(snakemake.wildcards.alpha),
-    snakemake.output.frames,
-    device=snakemake.params.device,
+magnify(
+    frames=snakemake.input.frames,
+    meta=snakemake.input.meta,
+    method=snakemake.wildcards.method,
+    settings=dict(snakemake.params.settings),
+    alpha=float(snakemake.wildcards.alpha),
+    out_frames=snakemake.output.frames,
     video=snakemake.output.video,
     crf=snakemake.params.crf,
+    device=snakemake.params.device,
+    checkpoint=snakemake.input.checkpoint,
+    threads=snakemake.threads,
 )

@@ -2,8 +2,6 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from motionmag.data.archives import released_pairs
-from motionmag.data.pairs import write_pair_set
+from motionmag.workflow.pairs import released_pairs
 
-count = write_pair_set(snakemake.output[0], released_pairs(snakemake.input[0]))
-print(f"{count} pairs -> {snakemake.output[0]}", file=sys.stderr)
+released_pairs(archive=snakemake.input[0], out=snakemake.output[0])

@@ -1,14 +1,14 @@
-"""Render a demo clip, or (rule render_truth) its ground truth magnified by the alpha wildcard."""
+"""Rules render_clip and render_truth (its ground truth magnified by the alpha wildcard)."""
 
 import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from motionmag.pipeline import render_clip
+from motionmag.workflow.clips import render_clip
 
 render_clip(
-    snakemake.params.settings,
-    snakemake.output.frames,
-    snakemake.output.meta,
+    settings=snakemake.params.settings,
+    frames=snakemake.output.frames,
+    meta=snakemake.output.meta,
     alpha=float(snakemake.wildcards.get("alpha", 1.0)),
 )

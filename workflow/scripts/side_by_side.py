@@ -2,9 +2,14 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from motionmag.pipeline import side_by_side_video, xt_slice_image
+from motionmag.workflow.magnify import side_by_side
 
-frame_dirs = [snakemake.input.frames, *snakemake.input.magnified]
-side_by_side_video(frame_dirs, snakemake.params.labels, snakemake.input.meta, snakemake.output.video,
-                   crf=snakemake.params.crf)
-xt_slice_image(frame_dirs, snakemake.params.labels, snakemake.input.meta, snakemake.output.slices)
+side_by_side(
+    frames=snakemake.input.frames,
+    magnified=list(snakemake.input.magnified),
+    meta=snakemake.input.meta,
+    labels=snakemake.params.labels,
+    video=snakemake.output.video,
+    slices=snakemake.output.slices,
+    crf=snakemake.params.crf,
+)

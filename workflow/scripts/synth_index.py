@@ -2,7 +2,6 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from motionmag.synth.sources import build_index, write_index
+from motionmag.workflow.synthetic import synth_index
 
-source = dict(snakemake.params.source)
-write_index(build_index(source.pop("kind"), **source), snakemake.output[0])
+synth_index(source=snakemake.params.source, out=snakemake.output[0])

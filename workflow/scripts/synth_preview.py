@@ -2,7 +2,6 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from motionmag.io.images import write_image
-from motionmag.synth.preview import contact_sheet, samples_from_set
+from motionmag.workflow.synthetic import synth_preview
 
-write_image(snakemake.output[0], contact_sheet(samples_from_set(snakemake.input[0], count=8)))
+synth_preview(manifest=snakemake.input[0], out=snakemake.output[0], count=snakemake.params.samples)

@@ -2,14 +2,12 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from motionmag.synth.generate import write_shard
+from motionmag.workflow.synthetic import synth_shard
 
-count = write_shard(
-    snakemake.output[0],
-    snakemake.params.settings,
-    snakemake.input.index,
-    int(snakemake.wildcards.shard),
-    progress=True,
+synth_shard(
+    settings=snakemake.params.settings,
+    index=snakemake.input.index,
+    shard=int(snakemake.wildcards.shard),
+    out=snakemake.output[0],
     threads=snakemake.threads,
 )
-print(f"{count} samples -> {snakemake.output[0]}", file=sys.stderr)

@@ -101,10 +101,10 @@ def paper_center_crop(frame: np.ndarray, size: int | None) -> np.ndarray:
 def protocol_settings(method: str, settings: dict, protocol: str) -> dict:
     """A method's settings under a protocol: ``paper`` magnifies in float32 (``amp`` off for the
     methods that have it; FlowMag's eval.py runs its generator in fp32)."""
-    from motionmag.methods import method_accepts
+    from motionmag.methods import method_spec
 
     settings = dict(settings)
-    if check_protocol(protocol) == "paper" and method_accepts(method, "amp"):
+    if check_protocol(protocol) == "paper" and "amp" in method_spec(method).options:
         settings["amp"] = False
     return settings
 

@@ -8,13 +8,19 @@ by ``alpha - 1`` and add it back: a motion d inside the pass band becomes d + (a
 from __future__ import annotations
 
 import math
+import numbers
+import os
 from abc import ABC, abstractmethod
-from typing import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar, Iterable, Iterator, Mapping
 
 import numpy as np
 import torch
 
 from motionmag.errors import MotionmagError
+from motionmag.methods.filters import FILTERS
 
 # NTSC YIQ, as in Wu et al. 2012 and Wadhwa et al. 2013
 _RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
@@ -57,6 +63,197 @@ def check_alpha(alpha: float, max_alpha: float = MAX_ALPHA, method: str | None =
     return alpha
 
 
+# ---- what a method declares ----------------------------------------------------------------------
+
+# the modes a method may have, in the order they are listed, with what each magnifies against
+MODES = {"static": "against frame 0", "dynamic": "against the previous frame", "temporal": "a band of frequencies in time"}
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()  # the default of an option that has none: it must be given
+
+_KINDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text", Path: "a file path",
+          tuple: "a pair of numbers"}
+
+
+def _bool_like(value) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+def _is_kind(value, kind: type) -> bool:
+    if kind is bool:
+        return _bool_like(value)
+    if kind is int:
+        return isinstance(value, numbers.Integral) and not _bool_like(value)
+    if kind is float:
+        return isinstance(value, numbers.Real) and not _bool_like(value)
+    if kind is Path:
+        return isinstance(value, (str, os.PathLike))
+    if kind is tuple:
+        return (isinstance(value, (list, tuple, np.ndarray)) and len(value) == 2
+                and all(isinstance(v, numbers.Real) and not _bool_like(v) for v in value))
+    return isinstance(value, kind)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting of a method: a keyword argument of its constructor.
+
+    ``type`` is one of bool, int, float, str, Path (a file path, str or PathLike) or tuple (a pair of
+    numbers, e.g. a pass band); ``None`` is also accepted when the default is ``None``.
+    ``choices``: the values allowed. ``minimum``: the smallest value allowed. ``modes``: the modes
+    it applies to (``None``: every mode). ``flag``: ``motionmag magnify`` has a flag of its own
+    for it (``--batch-size``); every other option is set with ``--param name=value``.
+    ``default_text``: how help states the default where the value alone would not say it.
+    """
+
+    name: str
+    default: Any = REQUIRED
+    type: type = str
+    help: str = ""
+    choices: tuple | None = None
+    minimum: float | None = None
+    modes: tuple[str, ...] | None = None
+    flag: bool = False
+    default_text: str | None = None
+
+    def __post_init__(self):
+        if self.type not in _KINDS:
+            raise TypeError(f"option {self.name}: type must be one of {', '.join(k.__name__ for k in _KINDS)}")
+        if not self.required and self.default is not None:
+            self.check(self.default, f"option {self.name}'s default")
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    @property
+    def flag_name(self) -> str:
+        """The command-line spelling: ``--batch-size`` for ``batch_size``."""
+        return "--" + self.name.replace("_", "-")
+
+    def describe_default(self) -> str:
+        if self.default_text is not None:
+            return self.default_text
+        if self.required:
+            return "required"
+        if self.default is None or isinstance(self.default, bool):
+            return {None: "none", True: "true", False: "false"}[self.default]  # as --param reads them (YAML)
+        return f"{self.default:g}" if isinstance(self.default, float) else str(self.default)
+
+    def check(self, value, where: str) -> None:
+        """A one-line :class:`MotionmagError` (``where: ...``) unless ``value`` is of the option's
+        type, one of its choices and at least its minimum."""
+        if value is None and self.default is None:
+            return
+        if not _is_kind(value, self.type):
+            raise MotionmagError(f"{where}: {self.name} must be {_KINDS[self.type]}, got {value!r}")
+        if self.choices is not None and value not in self.choices:
+            raise MotionmagError(f"{where}: {self.name} must be one of {', '.join(map(str, self.choices))}, got {value!r}")
+        if self.minimum is not None and value < self.minimum:
+            raise MotionmagError(f"{where}: {self.name} must be at least {self.minimum:g}, got {value}")
+
+
+@dataclass(frozen=True, eq=False)
+class MethodSpec:
+    """What a method supports, declared once on its :class:`Magnifier` class (``spec``), read by
+    :func:`motionmag.methods.get_magnifier`, the command line and the workflow.
+
+    ``options``: its constructor's keyword arguments but ``device`` (every method takes that), in
+    order; given as Options, kept as a read-only mapping name -> Option. The modes it has are its
+    ``mode`` option's choices. ``demo_weights``: for a learned method (one whose ``checkpoint`` is
+    required), the weights-manifest entry of the released demo model, used when no checkpoint is
+    given. ``released_weights``: for a learned method, the weights-manifest entry of the authors'
+    own network, which ``checkpoint`` may name once fetched (``motionmag flow fetch NAME``); a
+    method with these but no demo weights needs its checkpoint given. ``two_frame_mode``: the mode
+    a two-frame (pair) evaluation runs it in.
+    """
+
+    name: str
+    options: Mapping[str, Option] | Iterable[Option]
+    demo_weights: str | None = None
+    two_frame_mode: str = "static"
+    released_weights: str | None = None
+
+    def __post_init__(self):
+        options: dict[str, Option] = {}
+        for option in self.options.values() if isinstance(self.options, Mapping) else self.options:
+            if option.name in options or option.name == "device":
+                raise ValueError(f"method {self.name}: option {option.name} declared twice (device is every method's)")
+            options[option.name] = option
+        object.__setattr__(self, "options", MappingProxyType(options))
+        if self.two_frame_mode not in self.modes:
+            raise ValueError(f"method {self.name}: two_frame_mode {self.two_frame_mode!r} is not one of its modes {self.modes}")
+        if (self.demo_weights or self.released_weights) and not self.learned:
+            raise ValueError(f"method {self.name}: weights without a required checkpoint option")
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The modes it has: its ``mode`` option's choices (static only without one)."""
+        mode = self.options.get("mode")
+        return tuple(mode.choices) if mode is not None and mode.choices else ("static",)
+
+    @property
+    def learned(self) -> bool:
+        """Whether it is a trained network: it needs a ``checkpoint`` (and is worth a GPU)."""
+        checkpoint = self.options.get("checkpoint")
+        return checkpoint is not None and checkpoint.required
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Every option that has a default, with it."""
+        return {name: option.default for name, option in self.options.items() if not option.required}
+
+    def two_frame(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """The settings a two-frame (pair) evaluation uses: ``settings`` with the mode set to
+        ``two_frame_mode`` (frame 1 against frame 0, as FlowMag and Oh et al. evaluate), where the
+        method has a choice of modes or ``settings`` names one."""
+        settings = dict(settings)
+        if len(self.modes) > 1 or "mode" in settings:
+            settings["mode"] = self.two_frame_mode
+        return settings
+
+    def validate(self, settings: Mapping[str, Any], label: str | None = None) -> None:
+        """A one-line :class:`MotionmagError` naming the method (``label``, e.g. a variant name)
+        unless every setting is one of its options (or ``device``) with a fitting value, and every
+        required option is given."""
+        label = label or self.name
+        for key, value in settings.items():
+            if key == "device":
+                continue
+            option = self.options.get(key)
+            if option is None:
+                raise MotionmagError(f"method {label}: unknown option {key!r}; {self.name} takes {', '.join(self.options)} and device")
+            option.check(value, f"method {label}")
+        missing = [name for name, option in self.options.items() if option.required and name not in settings]
+        if missing:
+            raise MotionmagError(f"method {label} needs {' and '.join(missing)}")
+
+
+def mode_option(*modes: str) -> Option:
+    """The ``mode`` option of a method that has these modes (the first is the default)."""
+    if not modes or any(mode not in MODES for mode in modes):
+        raise ValueError(f"modes are some of {', '.join(MODES)}, got {modes}")
+    described = "; ".join(f"{mode}: {MODES[mode]}" for mode in modes)
+    return Option("mode", modes[0], str, f"what each frame's motion is magnified against ({described})", choices=modes)
+
+
+# the temporal filter's options, as the Eulerian methods and Oh et al.'s temporal mode share them
+TEMPORAL_FILTERS = tuple(kind for kind in FILTERS if kind != "static")
+BAND = Option("band", None, tuple, "the pass band (low, high) in Hz; for diff-iir its coefficients (r_low, r_high)",
+              modes=("temporal",))
+FPS = Option("fps", None, float, "the frame rate, which a temporal filter needs")
+FILTER = Option("filter", "iir", str, "the temporal filter: iir (Wu et al.'s), diff-iir (the same from its coefficients), "
+                "butter (Butterworth), fir (zero-phase windowed sinc; also ideal)", choices=TEMPORAL_FILTERS,
+                modes=("temporal",))
+TAPS = Option("taps", None, int, "the FIR filter's length (odd)", minimum=3, modes=("temporal",),
+              default_text="about two periods of the band's low end, at most 121")
+
+
 def frame_to_tensor(frame: np.ndarray, device: torch.device) -> torch.Tensor:
     """(H, W, 3) uint8 or float [0, 1] -> (1, 3, H, W) float32 in [0, 1] on ``device``."""
     t = torch.from_numpy(np.ascontiguousarray(frame)).to(device)
@@ -80,12 +277,23 @@ class Magnifier(ABC):
     ``mask`` (H, W) in [0, 1] limits magnification: out = mask * magnified + (1 - mask) * input.
     """
 
-    name: str = ""
+    spec: ClassVar[MethodSpec]  # what the method supports: declared once, on each concrete class
+    name: str = ""  # spec.name
     composite: bool = True  # blend the output with the input through the mask (see magnify)
     max_alpha: float = MAX_ALPHA  # the largest alpha this method honours (check_alpha)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "spec" in cls.__dict__:
+            cls.name = cls.spec.name
+
     def __init__(self, device: str | torch.device = "cpu"):
         self.device = torch.device(device)
+
+    def validate_alpha(self, alpha: float) -> float:
+        """``alpha`` as a float, or a one-line :class:`MotionmagError` unless this method honours
+        it (check_alpha; a method with further bounds adds them)."""
+        return check_alpha(alpha, self.max_alpha, self.name or None)
 
     @abstractmethod
     def _magnify_tensors(self, frames: Iterator[torch.Tensor], alpha: float,
@@ -95,7 +303,7 @@ class Magnifier(ABC):
 
     @torch.no_grad()
     def magnify(self, frames: Iterable[np.ndarray], alpha: float, mask: np.ndarray | None = None) -> Iterator[np.ndarray]:
-        alpha = check_alpha(alpha, self.max_alpha, self.name or None)
+        alpha = self.validate_alpha(alpha)
         frames = iter(frames)
         first = next(frames, None)
         if first is None:
@@ -121,12 +329,15 @@ class EulerianMagnifier(Magnifier):
 
     ``mode="static"`` compares every frame with frame 0; ``mode="temporal"`` band-passes over time
     with ``filter`` (``iir``, ``diff-iir``, ``butter`` or ``fir``) between ``band`` = (low, high) Hz at ``fps``.
+    A subclass's ``spec`` starts with ``EulerianMagnifier.OPTIONS``.
     """
+
+    OPTIONS = (mode_option("static", "temporal"), BAND, FPS, FILTER, TAPS)
 
     def __init__(self, mode="static", band=None, fps=None, filter="iir", taps=None, device="cpu"):
         super().__init__(device)
-        if mode not in ("static", "temporal"):
-            raise MotionmagError(f"{self.name} magnification has modes static and temporal, not {mode!r}")
+        if mode not in self.spec.modes:
+            raise MotionmagError(f"{self.name} magnification has modes {' and '.join(self.spec.modes)}, not {mode!r}")
         self.filter_kind = "static" if mode == "static" else filter
         self.band, self.fps, self.taps = band, fps, taps
         self.new_filter()  # fail on a bad band before any frame is read

@@ -25,7 +25,7 @@ from torch import nn
 from tqdm import tqdm
 
 from motionmag.errors import MotionmagError
-from motionmag.methods.base import Magnifier
+from motionmag.methods.base import FPS, REQUIRED, Magnifier, MethodSpec, Option, mode_option
 from motionmag.models.flowmag import FlowMagGenerator, GeneratorConfig
 from motionmag.checkpoint import read_checkpoint
 
@@ -95,14 +95,32 @@ class FlowMagMagnifier(Magnifier):
     (see :meth:`adapt`). fps and mode are accepted for a uniform interface (static only).
     """
 
-    name = "flowmag"
+    spec = MethodSpec("flowmag", (
+        Option("checkpoint", REQUIRED, Path, "the trained model: a model.pt from `motionmag train flowmag`, a training state, "
+               "or an original release file (raft_chkpt_00140.pth)", flag=True),
+        Option("batch_size", 4, int, "frames per forward pass", minimum=1, flag=True),
+        Option("amp", True, bool, "bf16 on CUDA"),
+        Option("composite", True, bool, "blend the output with the input through the mask"),
+        Option("tta_steps", 0, int, "test-time adaptation steps on the video first; 0 turns it off", minimum=0, flag=True),
+        Option("tta_batch", 8, int, "pairs per adaptation step", minimum=1, flag=True),
+        Option("tta_lr", 1e-4, float, "the adaptation's learning rate (Adam)"),
+        Option("tta_crop", 512, int, "the adaptation's crop size (px)"),
+        Option("tta_frames", 64, int, "frames the adaptation draws its pairs from (frame 0 and a sample of the rest)"),
+        Option("seed", 0, int, "the adaptation's seed"),
+        mode_option("static"),
+        FPS,
+        Option("weights_manifest", None, Path, "the weights manifest the adaptation's flow network comes from",
+               default_text="$MOTIONMAG_WEIGHTS_MANIFEST or config/weights.yaml"),
+        Option("weights_dir", None, Path, "where the manifest's weights are kept", default_text="$MOTIONMAG_WEIGHTS_DIR or resources/weights"),
+        Option("progress", False, bool, "a progress bar during the adaptation"),
+    ), demo_weights="flowmag-demo")
 
     def __init__(self, checkpoint: str | Path, batch_size: int = 4, amp: bool = True, composite: bool = True,
                  tta_steps: int = 0, tta_batch: int = 8, tta_lr: float = 1e-4, tta_crop: int = 512,
                  tta_frames: int = 64, seed: int = 0, mode: str = "static", fps: float | None = None,
                  device: str | torch.device = "cpu", weights_manifest=None, weights_dir=None, progress: bool = False):
         super().__init__(device)
-        if mode != "static":
+        if mode not in self.spec.modes:
             raise MotionmagError(f"flowmag magnifies against frame 0 (mode static), not {mode!r}")
         if batch_size < 1:
             raise MotionmagError(f"batch_size must be >= 1, got {batch_size}")
@@ -113,6 +131,12 @@ class FlowMagMagnifier(Magnifier):
         self.seed, self.progress = seed, progress
         self.weights = (weights_manifest, weights_dir)
         self._prepare()
+
+    def validate_alpha(self, alpha: float) -> float:
+        """Also: at least 1 (it was trained to magnify, not attenuate)."""
+        alpha = super().validate_alpha(alpha)
+        alpha_passes(alpha, self.training["alpha_high"])
+        return alpha
 
     def _prepare(self) -> None:
         self.generator.to(self.device)

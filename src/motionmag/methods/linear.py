@@ -22,12 +22,18 @@ from typing import Iterator, Sequence
 
 import torch
 
-from motionmag.methods.base import EulerianMagnifier, rgb_to_yiq, yiq_to_rgb
+from motionmag.methods.base import EulerianMagnifier, MethodSpec, Option, rgb_to_yiq, yiq_to_rgb
 from motionmag.methods.pyramids import build_laplacian, collapse_laplacian, max_levels
 
 
 class LinearMagnifier(EulerianMagnifier):
-    name = "linear"
+    spec = MethodSpec("linear", (
+        *EulerianMagnifier.OPTIONS,
+        Option("levels", None, int, "Laplacian pyramid levels", minimum=1, default_text="as many as the frame size allows"),
+        Option("lambda_c", 16.0, float, "the cut-off wavelength (px): finer levels get a reduced gain (Wu et al.'s lambda_c)"),
+        Option("chroma_attenuation", 0.1, float, "gain on chroma (I, Q) relative to luma: 0.1 as in Wu et al.'s motion "
+               "examples, 1 amplifies colour as much", minimum=0),
+    ))
 
     def __init__(
         self,

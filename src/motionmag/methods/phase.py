@@ -28,7 +28,7 @@ from typing import Iterator, Sequence
 import torch
 
 from motionmag.image_ops import gaussian_blur
-from motionmag.methods.base import EulerianMagnifier, rgb_to_yiq, yiq_to_rgb
+from motionmag.methods.base import EulerianMagnifier, MethodSpec, Option, rgb_to_yiq, yiq_to_rgb
 from motionmag.methods.filters import IdentityFilter
 from motionmag.methods.steerable import ComplexSteerablePyramid
 
@@ -53,7 +53,15 @@ def _rotation_change(coefficient: torch.Tensor, shift: torch.Tensor) -> torch.Te
 
 
 class PhaseMagnifier(EulerianMagnifier):
-    name = "phase"
+    spec = MethodSpec("phase", (
+        *EulerianMagnifier.OPTIONS,
+        Option("levels", None, int, "steerable pyramid levels", minimum=1, default_text="as many as the frame size allows"),
+        Option("orientations", 8, int, "orientations per level", minimum=2),
+        Option("filters_per_octave", 1, int, "filters per octave (1: an octave pyramid, 2: half-octave, ...)", minimum=1),
+        Option("sigma", 0.0, float, "the amplitude-weighted spatial blur of the phase changes (px; 0: none)", minimum=0),
+        Option("attenuate", False, bool, "reset out-of-band phase changes to frame 0's (Wadhwa et al.'s attenuate other frequencies)"),
+        Option("highpass", True, bool, "phase-shift the top octave too (false: Wadhwa et al.'s pyramid, whose high-pass residual is never magnified)"),
+    ))
 
     def __init__(
         self,
