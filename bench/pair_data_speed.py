@@ -37,7 +37,7 @@ def photo(k: int, w: int, h: int) -> np.ndarray:
 
 def stats_bench(args) -> dict:
     from motionmag.data.flowstats import CandidateFrames, pair_statistics
-    from motionmag.data.sources import VideoFrames
+    from motionmag.data.video_index import VideoFrames
     from motionmag.flow import get_flow_model
 
     folder = Path(tempfile.mkdtemp()) / "video"

@@ -32,7 +32,7 @@ CLIP_FRAMES = {"cat_on_gravel": 40, "subpixel": 32}
 
 
 def _clip(name: str):
-    from motionmag.data.demo import DemoClip, DemoRenderer
+    from motionmag.synth.clips import DemoClip, DemoRenderer
 
     settings = yaml.safe_load(open(ROOT / "config" / "config.yaml"))["clips"][name]["render"]
     # the clips as BENCHMARKS.md's figures were measured: the demo now renders 24 frames of each

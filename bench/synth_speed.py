@@ -108,7 +108,7 @@ def generate(args) -> dict:
 
 
 def storage(args) -> dict:
-    from motionmag.data.synthetic import FRAMES
+    from motionmag.synth.samples import FRAMES
     from motionmag.synth.generate import Generator
     from motionmag.synth.sources import build_index
     from motionmag.data.codecs import encode_frame
@@ -137,7 +137,7 @@ def storage(args) -> dict:
 def loader(args) -> dict:
     import torch
 
-    from motionmag.data.synthetic import SyntheticSet, write_synthetic_set
+    from motionmag.synth.samples import SyntheticSet, write_synthetic_set
     from motionmag.synth.generate import Generator, write_shard
     from motionmag.synth.sources import build_index
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from motionmag.data.demo import DemoClip, DemoRenderer, Motion
+from motionmag.synth.clips import DemoClip, DemoRenderer, Motion
 
 ROOT = Path(__file__).resolve().parents[1]
 TWOCATS = ROOT.parent / "shared" / "data" / "twocats"

@@ -22,7 +22,7 @@ from motionmag.data.downloads import DatasetStore
 from motionmag.data.flowstats import PairFilter, percentiles
 from motionmag.data.kinetics import check_availability, clip_id, rebuild_uvo, YouTubeFallback
 from motionmag.data.pair_build import included_keys, name_pairs, resize_short_side, sample_test_split, select
-from motionmag.data.sources import LAYOUTS, candidate_pairs, index_videos, shard_range
+from motionmag.data.video_index import LAYOUTS, candidate_pairs, index_videos, shard_range
 from motionmag.errors import MotionmagError
 from motionmag.io.download import fetch
 
@@ -275,7 +275,7 @@ def test_yt_dlp_downloads_and_trims_a_clip_from_a_loopback_url(tmp_path, http_se
     fallback = YouTubeFallback(url=http_server.url("/v/{id}.mp4"), pause=0)
     status, reason = fallback.fetch("clipid", 1.0, 2.0, tmp_path / "clipid.mp4")
     assert (status, reason) == ("ok", "")
-    from motionmag.data.sources import count_decoded_frames
+    from motionmag.data.video_index import count_decoded_frames
 
     assert count_decoded_frames(tmp_path / "clipid.mp4") == 30  # [1 s, 2 s] at 30 fps, frame-exact
     status, reason = fallback.fetch("absent", 0.0, 1.0, tmp_path / "absent.mp4")

@@ -16,7 +16,7 @@ import yaml
 from dataset_fixtures import build_archives, expected_decisions
 from motionmag.data.flowstats import PairFilter
 from motionmag.data.pairs import PairSet
-from motionmag.data.sources import SUBSETS
+from motionmag.data.video_index import SUBSETS
 from test_workflow import TINY, planned_jobs, snakemake
 
 ENTRIES = {  # name -> (file, format, sha256 published?)

@@ -16,7 +16,7 @@ import torch
 
 from motionmag.data.archives import released_pairs
 from motionmag.data.pairs import PairSet, write_pair_set
-from motionmag.data.synthetic import SyntheticSet
+from motionmag.synth.samples import SyntheticSet
 from motionmag.errors import MotionmagError
 from motionmag.evaluate.pairs import center_crop, evaluate_pairs, magnify_pairs, pair_indices
 from motionmag.evaluate.sweep import evaluate_sweep

@@ -34,9 +34,10 @@ from motionmag.models.stbvmm import build_stbvmm
 SIZE = (37, 53)  # (H, W): not a multiple of 4 (Axial), odd (EulerMormer), padded to 64 x 64 (STB-VMM)
 METHODS = ("axial", "eulermormer", "stbvmm")
 ALPHA = 6.0
-# The magnifier and the network's own call do the same computation on batches of different
-# make-up, which changes the float rounding of the convolutions by about one unit in the last place.
-ROUNDING = 1e-6
+# The magnifier and the network's own call do the same computation on batches of a different
+# make-up, which changes the float rounding of the convolutions and attention sums (measured: up to
+# 6e-8 for Axial-MM, 1.1e-6 for EulerMormer); a wrong pairing or factor differs by far more.
+ROUNDING = 5e-6
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -141,7 +142,7 @@ def test_static_and_dynamic_modes_are_the_networks_two_frame_call(name, checkpoi
             assert static[t].shape == frames[t].shape and static[t].dtype == np.float32
             np.testing.assert_allclose(static[t], as_frame(net(x[0], x[t], ALPHA)), rtol=0, atol=ROUNDING)
             np.testing.assert_allclose(dynamic[t], as_frame(net(x[max(t - 1, 0)], x[t], ALPHA)), rtol=0, atol=ROUNDING)
-    assert np.abs(static[3] - dynamic[3]).max() > 1e-4  # the two modes pair differently
+    assert np.abs(static[3] - dynamic[3]).max() > 4 * ROUNDING  # the two modes pair differently (random weights: small)
 
 
 @pytest.mark.parametrize("name", ["eulermormer", "stbvmm"])
@@ -155,7 +156,7 @@ def test_alpha_1_is_the_autoencoded_frame(name, checkpoints):
         for t, x in enumerate(tensors(frames)):
             texture, shape = magnifier._encode(x)  # (STB-VMM: no texture)
             np.testing.assert_allclose(out[t], as_frame(magnifier._decode(texture, shape, x.shape[-2:])), rtol=0, atol=ROUNDING)
-    assert np.abs(out[2] - list(magnifier.magnify(iter(frames), ALPHA))[2]).max() > 1e-4
+    assert np.abs(out[2] - list(magnifier.magnify(iter(frames), ALPHA))[2]).max() > 4 * ROUNDING
 
 
 def test_axial_alpha_1_is_the_networks_factor_1(checkpoints):
@@ -197,7 +198,7 @@ def test_stbvmm_black_centre_padding_is_the_networks(checkpoints):
     with torch.no_grad():
         np.testing.assert_allclose(out[1], as_frame(magnifier.net(x[0], x[1], ALPHA)), rtol=0, atol=ROUNDING)
     reflect = list(get_magnifier("stbvmm", checkpoint=checkpoints["stbvmm"]).magnify(iter(frames), ALPHA))
-    assert np.abs(reflect[1] - out[1]).max() > 1e-4
+    assert np.abs(reflect[1] - out[1]).max() > 4 * ROUNDING
 
 
 # ---- Axial: the angle and the per-axis factors ---------------------------------------------------
@@ -232,7 +233,7 @@ def test_axial_theta_is_in_degrees_and_alpha_across_the_second_factor(checkpoint
         expected = net(x[0], x[2], 12.0, alpha_across=2.0, theta=math.radians(30))
     np.testing.assert_allclose(out[2], as_frame(expected), rtol=0, atol=ROUNDING)
     generic = list(get_magnifier("axial", checkpoint=checkpoints["axial"]).magnify(iter(frames), 12.0))
-    assert np.abs(generic[2] - out[2]).max() > 1e-4
+    assert np.abs(generic[2] - out[2]).max() > 4 * ROUNDING
 
 
 @pytest.mark.parametrize("kind, reference", [("butter", "frame"), ("fir", "first")])
@@ -293,7 +294,7 @@ def test_a_weights_name_loads_the_fetched_file_and_names_the_fetch_command_until
 
 
 def test_a_checkpoint_of_another_network_is_one_line(checkpoints):
-    with pytest.raises(MotionmagError, match="does not fit AxialMagNet") as error:
+    with pytest.raises(MotionmagError, match="loads no parameter of AxialMagNet") as error:
         AxialMagnifier(checkpoints["eulermormer"])
     assert "\n" not in str(error.value)
 
@@ -341,7 +342,7 @@ CLI_BAD = {
                     "padding must be one of reflect, black-centre"),
     "negative alpha_across": (["--method", "axial", "--checkpoint", "{axial}", "--param", "alpha_across=-2"],
                               "alpha_across must be at least 0"),
-    "another network's file": (["--method", "stbvmm", "--checkpoint", "{axial}"], "does not fit STBVMMNet"),
+    "another network's file": (["--method", "stbvmm", "--checkpoint", "{axial}"], "loads no parameter of STBVMMNet"),
     "tta on axial": (["--method", "axial", "--checkpoint", "{axial}", "--tta-steps", "3"], "--tta-steps: only for --method flowmag"),
 }
 

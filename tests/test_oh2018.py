@@ -18,8 +18,8 @@ import yaml
 from scipy import signal
 
 from conftest import run_motionmag
-from motionmag.data.demo import DemoClip, DemoRenderer
-from motionmag.data.synthetic import SyntheticSet
+from motionmag.synth.clips import DemoClip, DemoRenderer
+from motionmag.synth.samples import SyntheticSet
 from motionmag.errors import MotionmagError
 from motionmag.io import open_writer
 from motionmag.methods.filters import make_filter
@@ -210,7 +210,7 @@ def test_other_data_of_the_same_size_starts_afresh(synthetic_file, tmp_path):
     same sample count) is not resumed from the old state."""
     from motionmag.synth.generate import write_shard
     from motionmag.synth.sources import build_index
-    from motionmag.data.synthetic import SyntheticSet as Set
+    from motionmag.synth.samples import SyntheticSet as Set
 
     other = tmp_path / "other.h5"
     shard = Set(synthetic_file).shards[0]

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 from scipy import ndimage, optimize
 
-from motionmag.data.synthetic import FRAMES, SyntheticSet, write_manifest
+from motionmag.synth.samples import FRAMES, SyntheticSet, write_manifest
 from motionmag.errors import MotionmagError
 from motionmag.synth.generate import Generator, load_recipe, set_settings, shard_samples, sweep_levels, write_shard
 from motionmag.synth.render import SUBSETS, SceneRenderer, dither, subset_cycle

@@ -5,7 +5,7 @@
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
-from motionmag.data.sources import LAYOUTS, SUBSETS
+from motionmag.data.video_index import LAYOUTS, SUBSETS
 from motionmag.errors import MotionmagError
 from motionmag.workflow.plan import Plan
 

@@ -16,7 +16,7 @@ examples:
   motionmag render truth.mp4 --alpha 10                        # what x10 magnification should give
   motionmag render frames/ --set "object_motion={amplitude: 0.25, frequency: 2, direction: 30}"
 
-Settings (--set) are motionmag.data.demo.DemoClip's fields: width, height, frames, fps, background,
+Settings (--set) are motionmag.synth.clips.DemoClip's fields: width, height, frames, fps, background,
 object, object_center, object_radii, smooth, object_motion and background_motion (amplitude in px,
 frequency in Hz, direction in degrees). OUTPUT.json holds the settings and each frame's displacements.
 """
@@ -34,7 +34,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from motionmag.data.demo import DemoClip, DemoRenderer
+    from motionmag.synth.clips import DemoClip, DemoRenderer
     from motionmag.io import open_writer
     from motionmag.io.video import check_fps
     from motionmag.methods.base import check_alpha

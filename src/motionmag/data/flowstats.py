@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from motionmag.data.sources import FrameReader, VideoFrames
+from motionmag.data.video_index import FrameReader, VideoFrames
 
 STAT_COLUMNS = ["mse", "p99_9", "p80", "p0_01"]
 QUANTILES = (0.999, 0.80, 0.0001)  # the 99.9th, 80th and 0.01th percentiles

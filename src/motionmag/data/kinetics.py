@@ -79,7 +79,7 @@ def preprocess(src: str | Path, dst: str | Path) -> None:
 
 def describe(path: Path) -> dict:
     """bytes, sha256, fps, width, height and the decoded frame count of a clip."""
-    from motionmag.data.sources import count_decoded_frames
+    from motionmag.data.video_index import count_decoded_frames
 
     capture = cv2.VideoCapture(str(path))
     fps, w, h = capture.get(cv2.CAP_PROP_FPS), int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))

@@ -19,7 +19,7 @@ import pandas as pd
 from PIL import Image
 
 from motionmag.data.flowstats import STAT_COLUMNS, PairFilter
-from motionmag.data.sources import CANDIDATE_COLUMNS, FrameReader, VideoFrames
+from motionmag.data.video_index import CANDIDATE_COLUMNS, FrameReader, VideoFrames
 from motionmag.errors import MotionmagError
 
 # FlowMag's test split: 100 pairs from each of these, 50 per TAO source (ArgoVerse, BDD,

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from motionmag.data.synthetic import SyntheticSet
+from motionmag.synth.samples import SyntheticSet
 from motionmag.errors import MotionmagError
 from motionmag.evaluate.metrics import psnr, ssim, summarize
 from motionmag.methods.base import Magnifier, frame_to_tensor

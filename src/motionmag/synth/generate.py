@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from motionmag.config import load_yaml_config, validate_config
-from motionmag.data.synthetic import write_synthetic_set
+from motionmag.synth.samples import write_synthetic_set
 from motionmag.errors import MotionmagError
 from motionmag.synth.render import SceneRenderer, dither, draw_scene, subset_cycle
 from motionmag.synth.sources import open_source

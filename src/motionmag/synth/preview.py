@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-from motionmag.data.synthetic import FRAMES, SyntheticSet
+from motionmag.synth.samples import FRAMES, SyntheticSet
 from motionmag.errors import MotionmagError
 
 HEADERS = ("A", "B = C, colours perturbed", "C = A moved by d", "amplified: alpha d, colours of B")

@@ -18,7 +18,7 @@ import torch
 
 from motionmag import __version__
 from motionmag.config import load_yaml_config
-from motionmag.data.synthetic import SyntheticSet
+from motionmag.synth.samples import SyntheticSet
 from motionmag.errors import MotionmagError
 from motionmag.models.oh2018 import OhMagNet
 from motionmag.losses import OhLoss, shot_noise

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from motionmag.data.demo import DemoClip, DemoRenderer
+from motionmag.synth.clips import DemoClip, DemoRenderer
 from motionmag.evaluate.metrics import measured_amplification, region_displacement, ssim
 
 PROBE_CLIP = dict(width=128, height=96, frames=9, fps=24, object="cat", background="brick",

@@ -16,7 +16,7 @@ def render_clip(settings: dict, frames: str | Path, meta: str | Path, alpha: flo
     """Render a synthetic clip (or, with ``alpha``, its ground truth magnified by alpha) to PNG frames."""
     from tqdm import tqdm
 
-    from motionmag.data.demo import DemoClip, DemoRenderer
+    from motionmag.synth.clips import DemoClip, DemoRenderer
     from motionmag.io import open_writer
 
     clip = DemoClip.from_dict(settings)

@@ -39,7 +39,7 @@ def evaluate_cell(clip: str, method: str, flows: list[str], alpha: float, frames
     rendered clip; ``checkpoint``: a learned method's model (its sha256 goes into the cells)."""
     import torch
 
-    from motionmag.data.demo import DemoClip, DemoRenderer
+    from motionmag.synth.clips import DemoClip, DemoRenderer
     from motionmag.evaluate import evaluate_clip
     from motionmag.io import open_video
 
@@ -112,7 +112,7 @@ def evaluate_sweep(sweep: str, method: str, settings: dict, samples: str | Path,
                    threads: int | None = None):
     """One method on one synthetic sweep: a row per level (SSIM, PSNR against the ground truth).
     ``samples``: the set's manifest; ``checkpoint``: a learned method's model."""
-    from motionmag.data.synthetic import SyntheticSet
+    from motionmag.synth.samples import SyntheticSet
     from motionmag.evaluate.sweep import evaluate_sweep as score_sweep
     from motionmag.methods import get_magnifier
 

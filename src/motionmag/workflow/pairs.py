@@ -4,7 +4,7 @@ built from the real datasets by FlowMag's recipe (docs/datasets.md#flowmags-data
 Rules: ``demo_pairs``, ``released_pairs``, ``frame_index``, ``pair_candidates``, ``pair_stats``,
 ``pair_shard``, ``pair_manifest``, ``pair_testset``. Only ``pair_stats`` runs a network, but every
 step here loads torch: motionmag.data.pairs imports it at module level (its PairSet is a torch
-Dataset), and motionmag.data.sources and .pair_build import motionmag.data.pairs.
+Dataset), and motionmag.data.video_index and .pair_build import motionmag.data.pairs.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ def released_pairs(archive: str | Path, out: str | Path) -> int:
 
 
 def frame_index(layout, root: str | Path, lists: dict[str, str | Path], out: str | Path) -> None:
-    """Every video of a dataset split (``layout``, a motionmag.data.sources.Layout) and its
+    """Every video of a dataset split (``layout``, a motionmag.data.video_index.Layout) and its
     frames, from the folder ``root`` it lies in; ``lists``: manifest entry -> file, for the
     layouts that list their videos elsewhere (UVO's dense jsons)."""
-    from motionmag.data.sources import index_videos, write_index
+    from motionmag.data.video_index import index_videos, write_index
 
     videos = index_videos(layout, root, dict(lists))
     write_index(videos, out, dict(dataset=layout.dataset, split=layout.split, archive=layout.archive))
@@ -50,7 +50,7 @@ def pair_candidates(index: str | Path, spacing: int, out: str | Path) -> int:
     """Every candidate pair (frames ``spacing`` apart) of a frame index, as a CSV."""
     import pandas as pd
 
-    from motionmag.data.sources import CANDIDATE_COLUMNS, candidates, read_index
+    from motionmag.data.video_index import CANDIDATE_COLUMNS, candidates, read_index
 
     videos = read_index(index)
     table = pd.DataFrame(list(candidates(videos, spacing)), columns=CANDIDATE_COLUMNS)
@@ -68,7 +68,7 @@ def pair_stats(index: str | Path, candidates: str | Path, settings: dict, subset
 
     from motionmag.data.flowstats import STAT_COLUMNS, CandidateFrames, pair_statistics
     from motionmag.data.pair_build import read_table
-    from motionmag.data.sources import CANDIDATE_COLUMNS, read_index, shard_range
+    from motionmag.data.video_index import CANDIDATE_COLUMNS, read_index, shard_range
     from motionmag.flow import get_flow_model
 
     set_threads(threads)
@@ -93,7 +93,7 @@ def pair_shard(index: str | Path, candidates: str | Path, settings: dict, subset
     from motionmag.data.flowstats import STAT_COLUMNS, PairFilter
     from motionmag.data.pair_build import included_keys, kept_pairs, read_table, select
     from motionmag.data.pairs import write_pair_set
-    from motionmag.data.sources import CANDIDATE_COLUMNS, read_index, shard_range
+    from motionmag.data.video_index import CANDIDATE_COLUMNS, read_index, shard_range
 
     if settings["selection"] == "included":  # the authors' kept list: no flow statistics needed
         table = read_table(candidates, CANDIDATE_COLUMNS)
@@ -146,7 +146,7 @@ def pair_testset(stats: list[str | Path], subsets: list[str], indexes: dict[str,
     from motionmag.data.flowstats import STAT_COLUMNS, PairFilter
     from motionmag.data.pair_build import TEST_COUNTS, kept_pairs, read_table, sample_test_split, select
     from motionmag.data.pairs import write_pair_set
-    from motionmag.data.sources import CANDIDATE_COLUMNS, read_index
+    from motionmag.data.video_index import CANDIDATE_COLUMNS, read_index
 
     if len(stats) != len(subsets):
         raise ValueError(f"pair_testset: {len(stats)} statistics files, {len(subsets)} subsets")

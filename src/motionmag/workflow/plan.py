@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from motionmag.config import validate_config
-from motionmag.data.sources import LAYOUTS, SUBSETS
+from motionmag.data.video_index import LAYOUTS, SUBSETS
 from motionmag.errors import MotionmagError
 from motionmag.methods import method_kind, method_spec
 from motionmag.report.tables import group_metrics, table_stems

@@ -2,7 +2,7 @@
 paper's evaluation sweeps, one shard per job.
 
 Rules: ``synth_index``, ``synth_shard``, ``synth_manifest``, ``synth_preview``. ``synth_index``
-does not load torch; the others do, through motionmag.data.synthetic (its SyntheticSet is a
+does not load torch; the others do, through motionmag.synth.samples (its SyntheticSet is a
 torch Dataset, imported at module level there and by motionmag.synth.generate and .preview).
 """
 
@@ -37,7 +37,7 @@ def synth_shard(settings: dict, index: str | Path, shard: int, out: str | Path, 
 def synth_manifest(settings: dict, name: str, index: str | Path, shards: list[str | Path], out: str | Path) -> dict:
     """The set's manifest: its shards, and how it was made (settings with defaults and the
     recipe filled in, the source index's sha256)."""
-    from motionmag.data.synthetic import write_manifest
+    from motionmag.synth.samples import write_manifest
     from motionmag.synth.generate import load_recipe, set_settings
 
     made = set_settings(dict(settings), name)
