@@ -238,7 +238,8 @@ def test_magnify_flags_and_help_come_from_the_method_declarations():
                 assert option.flag_name in text
             elif option.name not in OWN:  # set by flags of the command's own
                 assert f" {option.name}=" in text, option.name
-    assert "(oh2018 only)" in text and "flowmag-demo" in text
+    assert "oh2018 or axial or eulermormer or stbvmm only" in text and "flowmag-demo" in text
+    assert "needs --checkpoint (the authors' weights: axial-mm)" in text  # no demo weights for the newer networks
 
 
 def test_the_command_line_loads_no_method_until_magnify_runs():
@@ -260,7 +261,8 @@ FLAG_BAD = {
     "a flowmag flag on phase": (["--tta-steps", "3"], "--tta-steps: only for --method flowmag"),
     "learned flags on linear": (["--method", "linear", "--batch-size", "2", "--checkpoint", "m.pt"],
                                 "--checkpoint, --batch-size: only for --method flowmag or oh2018"),
-    "dynamic on phase": (["--mode", "dynamic"], "--mode dynamic is for --method oh2018; phase has static and temporal"),
+    "dynamic on phase": (["--mode", "dynamic"],
+                         "--mode dynamic is for --method oh2018 or axial or eulermormer or stbvmm; phase has static and temporal"),
     "band in static mode": (["--mode", "static", "--band", "1", "3"], "--band is for --mode temporal, not static"),
     "filter in static mode": (["--filter", "butter"], "--filter is for --mode temporal, not static"),
     "an option phase lacks": (["--param", "lambda_c=4"], "unknown option 'lambda_c'; phase takes mode"),
@@ -304,8 +306,9 @@ def test_flow_list_shows_every_model_with_weights_and_gradients(tmp_path, monkey
     import json
 
     rows = {row["name"]: row for row in json.loads(result.stdout)}
-    assert rows["dis"] == dict(name="dis", differentiable=False, weights=None, present=False, needs=None,
+    assert rows["dis"] == dict(name="dis", method=None, differentiable=False, weights=None, present=False, needs=None,
                                summary=rows["dis"]["summary"])
+    assert rows["axial-mm"]["method"] == "axial" and rows["flowmag-raft"]["method"] == "flowmag"  # magnifier weights
     assert rows["raft-things"]["weights"] == "raft_large_C_T_V1-22a6c225.pth" and rows["raft-things"]["differentiable"]
     assert rows["gmflow-things"]["needs"] == "zoo"
     table = _motionmag("flow", "list").stdout

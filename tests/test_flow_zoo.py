@@ -282,10 +282,13 @@ def test_a_missing_file_names_the_file_its_place_and_the_fetch_command(tmp_path)
 
 def test_the_repository_manifest_lists_every_network_checkpoint():
     entries = load_manifest(Path(__file__).resolve().parents[1] / "config" / "weights.yaml")
-    flows = {name for name, entry in entries.items() if entry.format not in ("flowmag", "motionmag")}
+    magnifiers = ("flowmag", "motionmag", "axial", "eulermormer", "stbvmm")
+    flows = {name for name, entry in entries.items() if entry.format not in magnifiers}
     assert flows == set(NETWORKS)
-    # the rest: FlowMag's released generators and the demo weights made here (methods.<...>.checkpoint)
-    assert set(entries) - flows == {"flowmag-raft", "flowmag-arflow", "flowmag-demo", "oh2018-demo"}
+    # the rest: FlowMag's released generators, the demo weights made here (methods.<...>.checkpoint)
+    # and the newer magnifiers' released networks (magnify --checkpoint NAME)
+    assert set(entries) - flows == {"flowmag-raft", "flowmag-arflow", "flowmag-demo", "oh2018-demo", "axial-mm", "eulermormer",
+                                    "stbvmm"}
     for entry in entries.values():
         assert entry.licence and entry.source
         if entry.bundled:  # ships in resources/release/, verified by its full digest

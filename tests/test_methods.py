@@ -146,11 +146,11 @@ def test_method_spec_reads_variant_names(name, kind):
 def test_method_spec_of_an_unknown_method_is_a_clear_error():
     from motionmag.methods import method_spec
 
-    with pytest.raises(MotionmagError, match="unknown method 'nope-raft'; available: flowmag, linear, oh2018, phase"):
+    with pytest.raises(MotionmagError, match="unknown method 'nope-raft'; available: axial, eulermormer, flowmag, linear, oh2018, phase, stbvmm"):
         method_spec("nope-raft")
 
 
-@pytest.mark.parametrize("name", ["flowmag", "linear", "oh2018", "phase"])
+@pytest.mark.parametrize("name", ["flowmag", "linear", "oh2018", "phase", "axial", "eulermormer", "stbvmm"])
 def test_each_declaration_is_its_constructor(name):
     """Every declared option is a constructor parameter with the same default, in the same order,
     and every parameter but device is declared."""

@@ -198,3 +198,20 @@ def test_magnify_side_by_side_and_evaluate_a_rendered_clip(tmp_path):
     assert rows[0]["config_hash"] != rows[1]["config_hash"]  # the flow model is part of the settings
     with pytest.raises(ValueError):
         evaluate_cell("tiny", "linear", ["dis"], 4.0, tmp_path / "clip", tmp_path / "clip.json", tmp_path / "mag", [])
+
+
+def test_analyze_clip_finds_the_rendered_motion(tmp_path):
+    from motionmag.workflow.analysis import analyze_clip
+
+    settings = {**RENDER, "width": 96, "height": 80, "frames": 60, "fps": 30,
+                "object_motion": {"amplitude": 0.5, "frequency": 3.0, "direction": 0},
+                "background_motion": {"amplitude": 0.0, "frequency": 1.0, "direction": 0}}
+    render_clip(settings, tmp_path / "clip", tmp_path / "clip.json")
+    w, h = settings["width"], settings["height"]
+    roi = f"{w // 2 - 12},{h // 2 - 12},24,24"  # inside the object, at the frame's centre
+    analysis = {"clips": True, "estimator": "phase", "grid": [3, 3], "stabilize": None, "still_region": None, "roi": [roi]}
+    analyze_clip(tmp_path / "clip", tmp_path / "clip.json", tmp_path / "analysis", analysis)
+    numbers = json.loads((tmp_path / "analysis" / "analysis.json").read_text())
+    low, high = numbers["suggested_band_hz"]
+    assert low <= 3.0 <= high
+    assert {"index.html", "displacement.png", "spectrum.png", "map.png", "series.csv"} <= {p.name for p in (tmp_path / "analysis").iterdir()}

@@ -1,5 +1,5 @@
-"""The ``motionmag`` command line: one module per subcommand (magnify, train, render, flow, synth),
-each with its examples, ``add_parser(subparsers)`` and what it runs.
+"""The ``motionmag`` command line: one module per subcommand (magnify, analyze, train, render, flow,
+synth), each with its examples, ``add_parser(subparsers)`` and what it runs.
 
 Bad input (a missing or unreadable file, an empty video, a mask of the wrong size or with values
 out of range, an alpha that is not finite, not > 0 or above the method's bound, an fps that is not
@@ -14,11 +14,11 @@ import argparse
 import sys
 
 from motionmag import __version__
-from motionmag.cli import flow, magnify, render, synth, train
+from motionmag.cli import analyze, flow, magnify, render, synth, train
 from motionmag.cli._common import Parser
 from motionmag.errors import MotionmagError
 
-COMMANDS = (magnify, train, render, flow, synth)
+COMMANDS = (magnify, analyze, train, render, flow, synth)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,6 +21,9 @@ examples:
   motionmag magnify clip.mp4 --alpha 20                       # phase-based, against frame 0
   motionmag magnify clip.mp4 --method linear --alpha 10 -o out.mp4
   motionmag magnify frames/ --fps 30 --alpha 10 --band 0.5 3  # temporal band-pass, 0.5-3 Hz
+  motionmag magnify clip.mp4 --method linear --alpha 10 --band auto   # the band `motionmag analyze` suggests
+  motionmag magnify clip.mp4 --alpha 10 --band auto --roi 380,200,240,160   # ... for this region
+  motionmag magnify clip.mp4 --alpha 20 --stabilize 0,0,960,80  # remove camera motion fitted on a still strip
   motionmag magnify clip.mp4 --alpha 20 --mask cat.npy --feather 25
   motionmag magnify clip.mp4 --alpha 10 --param orientations=4 --param sigma=0
   motionmag magnify clip.mp4 --method flowmag --checkpoint model.pt --alpha 20
@@ -38,6 +41,12 @@ Modes: static magnifies each frame's motion relative to the first frame (any mot
 frame rate needed); temporal magnifies only motion whose frequency lies in --band; dynamic
 magnifies each frame's motion from the previous one (velocity, large motions), for
 {dynamic} only.
+--band auto analyses the input first (a streaming pass, as `motionmag analyze`: regions from
+--roi, else a 3x3 grid), takes the suggested band around the strongest motion, says on stderr
+which and why, and magnifies in temporal mode with it.
+--stabilize [x,y,w,h] removes the camera's global motion (--stabilize-model translation, affine or
+homography) fitted on that still region (default: the whole frame) before magnifying, for every
+method and mode; the output is the stabilised video, magnified.
 Temporal filters: iir (Wu et al.'s, band in Hz), diff-iir (the same filter given by its two
 coefficients r_low r_high, as Oh et al.'s differenceOfIIR), butter (Butterworth, Hz), fir
 (zero-phase windowed sinc, Hz; also called ideal).
@@ -137,7 +146,10 @@ def _setup(parser) -> None:
     parser.add_argument("--method", default="phase", choices=sorted(spec.name for spec in specs), help="magnification method (default: phase)")
     parser.add_argument("--alpha", type=float, default=10.0, help="magnification factor, output / input motion: > 0 (below 1 attenuates), at most 1000 (default: 10)")
     parser.add_argument("--mode", choices=modes, help=_mode_help(specs, modes))
-    parser.add_argument("--band", type=float, nargs=2, metavar=("LOW", "HIGH"), help="temporal pass band in Hz (for diff-iir: its coefficients r_low r_high)")
+    parser.add_argument("--band", type=_band_value, nargs=2, metavar=("LOW", "HIGH"), help="temporal pass band in Hz (for diff-iir: its coefficients r_low r_high), or auto: the band an analysis of the input suggests")
+    parser.add_argument("--roi", action="append", default=[], metavar="X,Y,W,H", help="with --band auto: the region (pixels) whose motion chooses the band (repeat for more; default: a 3x3 grid over the frame)")
+    parser.add_argument("--stabilize", nargs="?", const="", metavar="X,Y,W,H", help="remove the camera's motion first, fitted on this still region (default: the whole frame)")
+    parser.add_argument("--stabilize-model", default="translation", choices=["translation", "affine", "homography"], help="the camera motion --stabilize removes (default: translation)")
     parser.add_argument("--filter", choices=TEMPORAL_FILTERS, help="temporal filter (default: iir, Wu et al.'s)")
     parser.add_argument("--mask", type=Path, help="magnify only where this mask is on, same size as the video: .npy (bool, 0/1, 8-bit 0-255 or float in [0, 1]) or an image (grey above 127 on)")
     parser.add_argument("--feather", type=float, default=0.0, metavar="PX", help="soften the mask outwards over PX pixels (>= 0)")
@@ -173,10 +185,40 @@ def _mode_help(specs, modes) -> str:
     return "; ".join(parts)
 
 
+def _band_value(text: str):
+    """A --band value: a number of Hz, or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r} (a band is LOW HIGH in Hz, or auto)") from None
+
+
+def prepare_args(args: list[str]) -> list[str]:
+    """``--band auto`` (one word where a band is two numbers: doubled here for argparse) and
+    ``--stabilize`` without a region (followed by the input, another flag or nothing)."""
+    from motionmag.cli._common import optional_value, region_like
+
+    args = optional_value(args, "--stabilize", region_like, ["--stabilize="])
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        if args[i] == "--":
+            return out + args[i:]
+        if args[i].lower() == "--band=auto" or (args[i] == "--band" and i + 1 < len(args) and args[i + 1].lower() == "auto"):
+            out += ["--band", "auto", "auto"]
+            i += 1 if "=" in args[i] else 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
 def add_parser(subparsers) -> None:
     add_command(subparsers, "magnify", help="magnify the motion in a video or a folder of frames",
                 description="Magnify the motion in INPUT and write a browser-playable H.264 MP4 (or a folder of PNGs).",
-                examples=EXAMPLES, setup=_setup)
+                examples=EXAMPLES, setup=_setup, prepare=prepare_args)
 
 
 def _mode_error(spec, mode: str, specs) -> MotionmagError:
@@ -240,9 +282,57 @@ def method_settings(args: argparse.Namespace, fps: float) -> dict:
     return settings
 
 
+def _auto_band(args: argparse.Namespace) -> bool:
+    """Whether --band auto was asked (checked: auto alone, a filter that takes Hz); its band is a
+    placeholder until the analysis gives one, so the method and mode are checked as for a given band."""
+    if args.band is None or "auto" not in args.band:
+        if args.roi:
+            raise MotionmagError("--roi chooses the region whose motion --band auto magnifies: it goes with --band auto")
+        return False
+    if list(args.band) != ["auto", "auto"]:
+        raise MotionmagError("--band is LOW HIGH in Hz, or auto alone")
+    if args.filter == "diff-iir":
+        raise MotionmagError("--band auto gives a band in Hz and --filter diff-iir takes coefficients: use iir, butter or fir")
+    args.band = [0.0, 0.0]
+    return True
+
+
+def _rois(texts: list[str]):
+    from motionmag.analysis import parse_roi
+
+    return [parse_roi(text, f"roi{i + 1}") for i, text in enumerate(texts)] or None
+
+
+def _check_output(output: Path) -> None:
+    """What the writer checks when it opens, before a long analysis pass."""
+    from motionmag.io.writer import VIDEO_SUFFIXES
+
+    parent = output.parent if str(output.parent) else Path(".")
+    if output.suffix and output.suffix.lower() not in VIDEO_SUFFIXES:
+        raise MotionmagError(f"{output}: unknown output type; use one of {', '.join(VIDEO_SUFFIXES)} or a folder name")
+    if not parent.is_dir():
+        raise MotionmagError(f"{output}: the output folder {parent} does not exist")
+
+
+def _analysed_band(args: argparse.Namespace, fps: float, num_frames: int, rois, model, still) -> tuple[float, float]:
+    """--band auto: analyse the input (a streaming pass; stabilised as it will be magnified) and
+    take the suggested band, saying on stderr which and why; no peak is a one-line error."""
+    from motionmag.analysis import analyze
+    from motionmag.cli.analyze import fmt_band, pick_band
+    from motionmag.io import open_video
+
+    analysis = analyze(open_video(args.input, backend=args.backend, fps=args.fps), fps, rois, stabilize=model,
+                       still_region=still, num_frames=num_frames, progress=not args.quiet)
+    band, why = pick_band(analysis)
+    print(f"motionmag: --band auto: {fmt_band(band)}: {why}", file=sys.stderr)
+    return band
+
+
 def run(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
+    from motionmag.analysis import stabilize_frames
+    from motionmag.cli.analyze import describe_still, removed_motion, stabilize_settings
     from motionmag.io import feather, load_mask, open_video, open_writer
     from motionmag.io.video import check_fps
     from motionmag.methods import get_magnifier
@@ -254,6 +344,9 @@ def run(args: argparse.Namespace) -> None:
         check_fps(args.fps, "--fps")  # also for a video file, which keeps its own rate: a bad value is a mistake
     if not math.isfinite(args.feather) or args.feather < 0:
         raise MotionmagError(f"--feather must be a finite number of pixels >= 0, got {args.feather:g}")
+    auto = _auto_band(args)
+    rois = _rois(args.roi)
+    model, still = stabilize_settings(args)
     reader = open_video(args.input, backend=args.backend, fps=args.fps)
     frames = iter(reader)
     first = next(frames, None)
@@ -263,20 +356,34 @@ def run(args: argparse.Namespace) -> None:
     if args.mask is not None:
         mask = feather(load_mask(args.mask, size=first.shape[:2]), args.feather)
     settings = method_settings(args, float(reader.info.fps))
+    output = args.output or Path(f"{args.input.stem}_{args.method}_x{alpha:g}.mp4")
+    if auto:  # the analysis pass first: the output is checked before it, made after it
+        _check_output(output)
+        settings["band"] = _analysed_band(args, float(reader.info.fps), len(reader), rois, model, still)
     magnifier = get_magnifier(args.method, **settings)
     magnifier.validate_alpha(alpha)  # a method may honour less than the common bound: fail before any work
     if settings.get("tta_steps"):
-        magnifier.adapt(open_video(args.input, backend=args.backend, fps=args.fps))
-    output = args.output or Path(f"{args.input.stem}_{args.method}_x{alpha:g}.mp4")
+        adapt_frames = open_video(args.input, backend=args.backend, fps=args.fps)
+        if model is not None:  # adapt on what it will magnify
+            adapt_frames = stabilize_frames(adapt_frames, still, model)
+        magnifier.adapt(adapt_frames)
 
     def all_frames():
         yield first
         yield from frames
 
+    stream = all_frames()
+    stabilizer = None
+    if model is not None:
+        stream = stabilizer = stabilize_frames(stream, still, model)
     with open_writer(output, reader.info.fps, crf=args.crf) as writer:
         progress = tqdm(total=len(reader), unit="frame", desc=f"{args.method} x{alpha:g}", disable=args.quiet)
-        for frame in magnifier.magnify(all_frames(), alpha, mask=mask):
+        for frame in magnifier.magnify(stream, alpha, mask=mask):
             writer.write(frame)
             progress.update()
         progress.close()
     print(f"wrote {output} ({writer.frames_written} frames, {float(reader.info.fps):g} fps)", file=sys.stderr)
+    if stabilizer is not None:
+        most, rms = removed_motion(stabilizer.shifts)
+        print(f"motionmag: stabilised ({model}, fitted on {describe_still(stabilizer.region)}): camera motion removed "
+              f"max {most:.3g} px, RMS {rms:.3g} px", file=sys.stderr)

@@ -367,6 +367,10 @@ class Plan:
         init = self._train_setting(settings, "init", None)
         return self.weight_paths.get(init, init or [])
 
+    def analysis_settings(self, clip: str) -> dict:
+        """The config's ``analysis`` settings, with the clip's own regions of interest."""
+        return {**self.config["analysis"], "roi": self.clips[clip].get("roi", [])}
+
     # --- what the whole run makes
 
     def table_stems(self) -> list[str]:
@@ -392,6 +396,7 @@ class Plan:
             *[f"results/videos/{c}/side_by_side_x{a}.mp4" for c in clips for a in alphas],
             *[f"results/videos/{c}/{m}_x{a}.mp4" for c in clips for m in self.methods for a in alphas],
             *[f"results/slices/{c}/x{a}.png" for c in clips for a in alphas],
+            *[f"results/analysis/{c}/index.html" for c in clips if self.config["analysis"]["clips"]],
             *[f"results/synthetic/{s}/preview.png" for s in self.synth_sets],
             # the training stage runs even where no method uses its model (e.g. the demo's fine-tunes)
             *[f"results/train/{model}/{variant}/loss.png" for model, variants in self.variants.items() for variant in variants],
