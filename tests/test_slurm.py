@@ -46,7 +46,7 @@ def local_profile(tmp_path: Path) -> Path:
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     # one CPU per job, so that the node's two CPUs run two jobs at a time
     profile["set-threads"] = {rule: 1 for rule in ("magnify", "magnify_pairs", "evaluate_cell", "evaluate_pairs",
-                                                   "evaluate_sweep", "train_flowmag", "train_oh2018", "synth_shard")}
+                                                   "evaluate_sweep", "train_flowmag", "train_synthetic", "synth_shard")}
     profile["set-resources"] = {
         rule: {k: v for k, v in settings.items() if k == "slurm_extra"} | {"mem_mb": "500 * attempt", "runtime": 10}
         for rule, settings in profile["set-resources"].items()

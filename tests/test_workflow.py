@@ -306,7 +306,7 @@ def test_flowmag_is_trained_and_used_by_the_workflow(tmp_path):
 
 @pytest.mark.slow
 def test_oh2018_is_trained_and_used_by_the_workflow(tmp_path):
-    """demo synthetic set -> train_oh2018 -> magnify (temporal mode) -> evaluated cells; changing
+    """demo synthetic set -> train_synthetic -> magnify (temporal mode) -> evaluated cells; changing
     the synthetic set's seed reruns the Oh chain only."""
     training = {
         "name": "tiny", "data": {"crop": 16, "batch_size": 2, "num_workers": 0, "val_samples": 1},
@@ -346,7 +346,7 @@ def test_oh2018_is_trained_and_used_by_the_workflow(tmp_path):
 
     config["synthetic"]["tinysynth"].update(samples=6, seed=1)
     jobs = planned_jobs(snakemake(tmp_path, "-n", config=config))
-    assert jobs.get("synth_shard") == 2 and jobs.get("synth_manifest") == 1 and jobs.get("train_oh2018") == 1
+    assert jobs.get("synth_shard") == 2 and jobs.get("synth_manifest") == 1 and jobs.get("train_synthetic") == 1
     assert "synth_index" not in jobs and "train_flowmag" not in jobs
     assert jobs.get("magnify") == 1 and jobs.get("evaluate_cell") == 1 and "render_clip" not in jobs
 

@@ -54,46 +54,45 @@ rule train_flowmag:
         "--pairs {input.pairs:q} -o {params.out_dir:q} --device {params.device} {params.steps} > {log:q} 2>&1"
 
 
-rule train_oh2018:
+# Networks trained on a synthetic set (Oh et al. 2018, Axial-MM, EulerMormer, STB-VMM): one rule,
+# the model a wildcard.
+rule train_synthetic:
     input:
-        config=lambda wildcards: PLAN.variants["oh2018"][wildcards.variant]["config"],
-        data=lambda wildcards: PLAN.variants["oh2018"][wildcards.variant]["data"],
-        init=lambda wildcards: PLAN.init_weights_of(
-            PLAN.variants["oh2018"][wildcards.variant]
-        ),
+        config=lambda w: PLAN.variants[w.model][w.variant]["config"],
+        data=lambda w: PLAN.variants[w.model][w.variant]["data"],
+        init=lambda w: PLAN.init_weights_of(PLAN.variants[w.model][w.variant]),
     output:
-        model="results/train/oh2018/{variant}/model.pt",
-        log_csv="results/train/oh2018/{variant}/log.csv",
+        model="results/train/{model}/{variant}/model.pt",
+        log_csv="results/train/{model}/{variant}/log.csv",
         plot=report(
-            "results/train/oh2018/{variant}/loss.png",
+            "results/train/{model}/{variant}/loss.png",
             caption="../report/training.rst",
             category="6. Training",
-            labels={"model": "oh2018", "variant": "{variant}"},
+            labels={"model": "{model}", "variant": "{variant}"},
         ),
     log:
-        "logs/train_oh2018/{variant}.log",
+        "logs/train_synthetic/{model}/{variant}.log",
     benchmark:
-        "benchmarks/train_oh2018/{variant}.tsv"
+        "benchmarks/train_synthetic/{model}/{variant}.tsv"
     wildcard_constraints:
-        variant=one_of(PLAN.single_node("oh2018")),
+        model=one_of(PLAN.synthetic_models),
+        variant=one_of(
+            sorted({v for m in PLAN.synthetic_models for v in PLAN.single_node(m)})
+        ),
     conda:
         "../../envs/motionmag.yaml"
     threads: 2
     resources:
-        gpu=lambda wildcards: PLAN.variants["oh2018"][wildcards.variant]["gpus"],
+        gpu=lambda w: PLAN.variants[w.model][w.variant]["gpus"],
         mem_mb=mem_mb(8000),
         runtime=60,
     params:
-        launcher=lambda wildcards: PLAN.torchrun(
-            PLAN.variants["oh2018"][wildcards.variant]
-        ),
-        out_dir=lambda wildcards: f"results/train/oh2018/{wildcards.variant}",
-        steps=lambda wildcards: PLAN.steps_flag(
-            PLAN.variants["oh2018"][wildcards.variant]
-        ),
+        launcher=lambda w: PLAN.torchrun(PLAN.variants[w.model][w.variant]),
+        out_dir=lambda w: f"results/train/{w.model}/{w.variant}",
+        steps=lambda w: PLAN.steps_flag(PLAN.variants[w.model][w.variant]),
         device=config["device"],
     shell:
-        "OMP_NUM_THREADS={threads} {params.launcher} -m motionmag train oh2018 {input.config:q} "
+        "OMP_NUM_THREADS={threads} {params.launcher} -m motionmag train {wildcards.model} {input.config:q} "
         "--data {input.data:q} -o {params.out_dir:q} --device {params.device} {params.steps} > {log:q} 2>&1"
 
 

@@ -97,6 +97,16 @@ def stabilize_settings(args: argparse.Namespace) -> tuple[str | None, object]:
     return model, Path(text)
 
 
+def check_still(still, width: int, height: int):
+    """The still region checked against the frame (a one-line error if it reaches outside it, is
+    empty, or is a mask of another size), as a Region; None stays None (the whole frame)."""
+    from motionmag.analysis.regions import as_region, check_region
+
+    if still is None:
+        return None
+    return check_region(as_region(still, 1, (height, width)), width, height)
+
+
 def describe_still(region) -> str:
     if region is None:
         return "the whole frame"
@@ -250,6 +260,9 @@ def run(args: argparse.Namespace) -> None:
                        device=device, progress=not args.quiet)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if str(out.parent) else "."))
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp's folder is private (0700); the report is as mkdir makes it
         write_report(analysis, tmp, video=args.video)
         _publish(tmp, out)
     except BaseException:

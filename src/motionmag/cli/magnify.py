@@ -332,7 +332,7 @@ def run(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from motionmag.analysis import stabilize_frames
-    from motionmag.cli.analyze import describe_still, removed_motion, stabilize_settings
+    from motionmag.cli.analyze import check_still, describe_still, removed_motion, stabilize_settings
     from motionmag.io import feather, load_mask, open_video, open_writer
     from motionmag.io.video import check_fps
     from motionmag.methods import get_magnifier
@@ -355,6 +355,7 @@ def run(args: argparse.Namespace) -> None:
     mask = None
     if args.mask is not None:
         mask = feather(load_mask(args.mask, size=first.shape[:2]), args.feather)
+    still = check_still(still, first.shape[1], first.shape[0])
     settings = method_settings(args, float(reader.info.fps))
     output = args.output or Path(f"{args.input.stem}_{args.method}_x{alpha:g}.mp4")
     if auto:  # the analysis pass first: the output is checked before it, made after it

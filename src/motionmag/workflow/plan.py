@@ -26,7 +26,10 @@ from motionmag.resources import read_manifest
 from motionmag.synth.generate import shard_count
 
 SCHEMA = "workflow/schemas/config.schema.yaml"
-LEARNED = ("flowmag", "oh2018")  # the models the workflow trains (training.<model>.<variant>)
+# the models the workflow trains (training.<model>.<variant>): FlowMag on frame pairs, the others on
+# a synthetic set
+SYNTHETIC_MODELS = ("oh2018", "axial", "eulermormer", "stbvmm")
+LEARNED = ("flowmag", *SYNTHETIC_MODELS)
 RENDEZVOUS_PORT = 29400  # c10d rendezvous of a multi-node training, on the job's first node
 
 
@@ -67,6 +70,7 @@ class Plan:
         # --- synthetic sets, trainings, evaluation
         self.synth_sets = c["synthetic"]
         self.variants = {model: c["training"].get(model, {}) for model in LEARNED}
+        self.synthetic_models = list(SYNTHETIC_MODELS)
         self.multinode = {
             f"{model}/{variant}": settings
             for model, variants in self.variants.items()
@@ -160,10 +164,11 @@ class Plan:
                     f"{where} (read by magnify): a learned method names either a variant (training.{spec.name}) "
                     "or a checkpoint (the weights manifest)")
             released = settings.get("checkpoint")
-            if released and getattr(self.weight_entries.get(released), "format", None) not in ("flowmag", "motionmag"):
+            # a released model: the authors' (its format is the method's name) or one made here (motionmag)
+            if released and getattr(self.weight_entries.get(released), "format", None) not in (spec.name, "motionmag"):
                 raise MotionmagError(
-                    f"{where}.checkpoint (read by magnify): {released!r} is not a released model "
-                    f"(format flowmag or motionmag) in {self.weights_manifest}")
+                    f"{where}.checkpoint (read by magnify): {released!r} is not a released {spec.name} model "
+                    f"(format {spec.name} or motionmag) in {self.weights_manifest}")
             if "variant" in settings and settings["variant"] not in self.variants[spec.name]:
                 raise MotionmagError(
                     f"{where}.variant (read by magnify): {settings['variant']!r} is not a key of training.{spec.name}")
