@@ -126,3 +126,27 @@ def test_built_pair_sets_are_checked():
     config["pairs"][name]["build"].update(selection="included", included="no-such-entry")
     with pytest.raises(MotionmagError, match=rf"pairs\.{name}\.build\.included"):
         plan_of(config)
+
+
+def test_the_paper_plan_scores_axials_published_sweeps_by_its_protocol():
+    plan = plan_of(PAPER)
+    assert set(plan.imported_sets) == {"axial_subpixel", "axial_noise"}
+    assert {"axial", "eulermormer", "stbvmm"} <= set(plan.methods) and all(plan.learned(m) for m in ("axial", "stbvmm"))
+    assert plan.config["evaluation"]["sweep_protocols"]["axial_noise"] == "axial"
+    assert "results/synthetic/axial_noise/preview.png" in plan.final_outputs()
+
+
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda c: c["synthetic"]["axial_noise"].update(sweep={"kind": "noise", "levels": [1, 2, 3]}), "synthetic.axial_noise.sweep"),
+        (lambda c: c["synthetic"]["axial_noise"].update({"import": "no-such-entry"}), "synthetic.axial_noise.import"),
+        (lambda c: c["evaluation"]["sweep_protocols"].update(nope="axial"), "evaluation.sweep_protocols.nope"),
+        (lambda c: c["methods"]["axial"].update(checkpoint="flowmag-raft"), "methods.axial.checkpoint"),
+    ],
+)
+def test_imported_sweeps_and_released_models_are_checked(edit, message):
+    config = copy.deepcopy(PAPER)
+    edit(config)
+    with pytest.raises(MotionmagError, match=message.replace(".", r"\.")):
+        plan_of(config)

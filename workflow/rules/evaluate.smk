@@ -96,6 +96,7 @@ rule evaluate_sweep:
     params:
         settings=lambda wildcards: PLAN.two_frame_settings(wildcards.method),
         border=config["evaluation"]["sweep_border"],
+        protocol=lambda w: config["evaluation"]["sweep_protocols"].get(w.sweep, "oh"),
         device=config["device"],
     script:
         "../scripts/evaluate_sweep.py"

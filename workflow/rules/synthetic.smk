@@ -58,18 +58,45 @@ rule synth_manifest:
         "../scripts/synth_manifest.py"
 
 
+# Axial-MM's published evaluation set (a zip of the datasets manifest), one sweep per set
+rule import_axial_eval:
+    input:
+        lambda w: PLAN.dataset_path(PLAN.imported_sets[w.imported]["import"]),
+    output:
+        shard="results/synthetic/{imported}/shard-0.h5",
+        manifest="results/synthetic/{imported}/manifest.json",
+    log:
+        "logs/import_axial_eval/{imported}.log",
+    wildcard_constraints:
+        imported=one_of(list(PLAN.imported_sets)),
+    conda:
+        "../../envs/motionmag.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=4 * 60,
+    params:
+        sweep=lambda w: PLAN.imported_sets[w.imported]["sweep"],
+        samples_per_mode=lambda w: PLAN.imported_sets[w.imported].get(
+            "samples_per_mode"
+        ),
+    script:
+        "../scripts/import_axial_eval.py"
+
+
 rule synth_preview:
     input:
-        "results/synthetic/{synthset}/manifest.json",
+        "results/synthetic/{anyset}/manifest.json",
     output:
         report(
-            "results/synthetic/{synthset}/preview.png",
+            "results/synthetic/{anyset}/preview.png",
             caption="../report/synthetic.rst",
             category="5. Synthetic data",
-            labels={"set": "{synthset}"},
+            labels={"set": "{anyset}"},
         ),
     log:
-        "logs/synth_preview/{synthset}.log",
+        "logs/synth_preview/{anyset}.log",
+    wildcard_constraints:
+        anyset=one_of([*PLAN.synth_sets, *PLAN.imported_sets]),
     conda:
         "../../envs/motionmag.yaml"
     params:

@@ -14,4 +14,5 @@ evaluate_sweep(
     device=snakemake.params.device,
     checkpoint=snakemake.input.checkpoint,
     threads=snakemake.threads,
+    protocol=snakemake.params.protocol,
 )

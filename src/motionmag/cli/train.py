@@ -10,12 +10,18 @@ from pathlib import Path
 from motionmag.cli._common import add_command, resolve_device
 from motionmag.errors import MotionmagError
 
+NETWORKS = ("axial", "eulermormer", "stbvmm")  # trained by motionmag.train.network, on synthetic sets as oh2018
+
 EXAMPLES = """\
 examples:
   motionmag train flowmag config/flowmag/demo.yaml --pairs results/pairs/demo.h5 -o runs/demo
   motionmag train flowmag config/flowmag/raft.yaml --pairs pairs.h5 -o runs/raft --device cuda
   motionmag train oh2018 config/oh2018/demo.yaml --data results/synthetic/demo/manifest.json -o runs/oh-demo
   motionmag train flow config/flow/raft_small_rendered.yaml -o runs/flow   # RAFT on rendered pairs
+  motionmag synth generate config/synthetic/axial_demo.yaml --samples 64 -o axial.h5   # per-axis samples
+  motionmag train axial config/axial/demo.yaml --data axial.h5 -o runs/axial-demo
+  motionmag train eulermormer config/eulermormer/demo.yaml --data demo.h5 -o runs/eulermormer-demo
+  motionmag train stbvmm config/stbvmm/demo.yaml --data demo.h5 -o runs/stbvmm-demo
   torchrun --standalone --nproc_per_node 4 -m motionmag train flowmag config/flowmag/raft.yaml \\
       --pairs pairs.h5 -o runs/raft --device cuda      # one process per GPU (DDP)
 
@@ -27,12 +33,13 @@ the same weights as an uninterrupted run. SIGTERM saves the state and exits with
 
 def add_parser(subparsers) -> None:
     train = add_command(subparsers, "train",
-                        help="train a learned magnifier (flowmag, oh2018) or the flow network FlowMag learns through",
+                        help="train a learned magnifier (flowmag, oh2018, axial, eulermormer, stbvmm) or the flow network FlowMag learns through",
                         description="Train a learned magnifier from a config file; resumes automatically.", examples=EXAMPLES)
-    train.add_argument("model", choices=["flowmag", "oh2018", "flow"], help="which model (flow: a RAFT trained on rendered pairs with known flow, for FlowMag's loss)")
-    train.add_argument("config", type=Path, help="training config, e.g. config/flowmag/demo.yaml or config/oh2018/demo.yaml")
+    train.add_argument("model", choices=["flowmag", "oh2018", *NETWORKS, "flow"],
+                       help="which model (flow: a RAFT trained on rendered pairs with known flow, for FlowMag's loss)")
+    train.add_argument("config", type=Path, help="training config, e.g. config/flowmag/demo.yaml, config/oh2018/demo.yaml, config/axial/demo.yaml")
     train.add_argument("--pairs", type=Path, help="flowmag: the frame-pair file (HDF5) to train on")
-    train.add_argument("--data", type=Path, help="oh2018: the synthetic set to train on (manifest.json, or one .h5 sample file)")
+    train.add_argument("--data", type=Path, help="oh2018, axial, eulermormer, stbvmm: the synthetic set to train on (manifest.json, or one .h5 sample file)")
     train.add_argument("--flow-weights", type=Path, help="flowmag: load the flow network it learns through from this file instead of the manifest's")
     train.add_argument("-o", "--output", type=Path, required=True, help="run folder (model.pt, log.csv, loss.png, state/)")
     train.add_argument("--steps", type=int, help="override train.steps")
@@ -65,9 +72,13 @@ def run(args: argparse.Namespace) -> None:
         from motionmag.train.flowmag import train_flowmag
 
         path = train_flowmag(args.config, data, args.output, flow_weights=args.flow_weights, **common)
-    else:
+    elif args.model == "oh2018":
         from motionmag.train.oh2018 import train_oh2018
 
         path = train_oh2018(args.config, data, args.output, **common)
+    else:
+        from motionmag.train.network import train_network
+
+        path = train_network(args.model, args.config, data, args.output, **common)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"wrote {path}", file=sys.stderr)

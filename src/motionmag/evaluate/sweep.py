@@ -7,7 +7,7 @@ Two protocols (``protocol``):
 
 - ``"oh"``: the frames as they are, the method's 8-bit (rounded) output, ``border`` px left out
   on every side of the frame.
-- ``"axial"``: Axial-MM's ``script/generic_eval.py`` (docs/newer_methods.md#axial-mms-evaluation-set):
+- ``"axial"``: Axial-MM's ``script/generic_eval.py`` (docs/oh2018.md#scoring-the-sweeps-ohs-protocol-and-axial-mms):
   A and B padded with 5 px of black on every side before magnifying, ``border`` (8) px cropped from
   the padded output and the same from the ground truth and B as if padded too (8 - 5 = 3 px inside
   the frame), the output scored as float (clamped to 0-255, not rounded), and the alpha of

@@ -31,7 +31,8 @@ import torch
 from motionmag.errors import MotionmagError
 from motionmag.methods.base import REQUIRED, Magnifier, Option
 
-# the temporal-mode options these methods share beyond the Eulerian ones (BAND, FPS, FILTER, TAPS)
+# options these methods declare alike: the temporal mode's beyond the Eulerian ones (BAND, FPS,
+# FILTER, TAPS), then the batch and the mask's blend
 ORDER = Option("order", 1, int, "the Butterworth filter's order", minimum=1, modes=("temporal",))
 REFERENCE = Option("reference", "frame", str, "the shape the magnified band is added to: each frame's own or frame 0's",
                    choices=("frame", "first"), modes=("temporal",))
@@ -65,9 +66,9 @@ def resolve_checkpoint(checkpoint: str | Path, method: str, formats: tuple[str, 
                                  f"(format {' or '.join(formats)})")
         return store.require(name)  # missing: names `motionmag flow fetch NAME`; present: sha256-checked
     names = [key for key, value in store.entries.items() if value.format in formats]
-    listed = f" ({', '.join(names)})" if names else ""
-    raise MotionmagError(f"{checkpoint}: checkpoint not found: neither a file nor a {method} weights name{listed} "
-                         f"in {store.manifest}")
+    listed = f"one of {method}'s weights names in {store.manifest} ({', '.join(names)})" if names else \
+        f"a {method} weights name in {store.manifest}"
+    raise MotionmagError(f"{checkpoint}: checkpoint not found (not a file, nor {listed})")
 
 
 class NetworkMagnifier(Magnifier):

@@ -1,4 +1,4 @@
-"""Axial-MM's published evaluation set (``generic_evaluation_data.zip``; docs/newer_methods.md#axial-mms-evaluation-set)
+"""Axial-MM's published evaluation set (``generic_evaluation_data.zip``; docs/oh2018.md#scoring-the-sweeps-ohs-protocol-and-axial-mms)
 as a synthetic sweep set, and the alphas of its evaluation script.
 
 The set re-creates Oh et al.'s two sweeps (docs/oh2018.md#the-papers-evaluation); its synthesis
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import math
+import numbers
 import os
 import re
 import zipfile
@@ -221,7 +222,7 @@ def import_axial_eval(root_or_zip: str | Path, out_h5: str | Path, samples_per_m
 
     from motionmag.synth.samples import write_synthetic_set
 
-    if samples_per_mode is not None and (isinstance(samples_per_mode, bool) or int(samples_per_mode) != samples_per_mode
+    if samples_per_mode is not None and (isinstance(samples_per_mode, bool) or not isinstance(samples_per_mode, numbers.Integral)
                                          or samples_per_mode < 1):
         raise MotionmagError(f"samples_per_mode must be a whole number >= 1, got {samples_per_mode!r}")
     sweeps = [sweeps] if isinstance(sweeps, str) else list(sweeps)

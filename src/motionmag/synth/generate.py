@@ -89,6 +89,7 @@ class Generator:
         "in a different direction"); no colour perturbation (frame B = frame C), no blur."""
         rng = self._rng(index)
         scene = draw_scene(self.recipe, self.source, rng, "normal")
+        scene.pop("alpha_across", None), scene.pop("theta", None)  # sweeps are generic: one alpha
         motion = level if sweep["kind"] == "subpixel" else sweep["motion"]
         scene["alpha"] = sweep["magnified"] / motion
         scene["subset"] = f"sweep-{sweep['kind']}"
@@ -187,6 +188,7 @@ def write_shard(path: str | Path, settings: dict, source_index, shard: int, prog
     previous = cv2.getNumThreads()
     cv2.setNumThreads(threads)
     try:
-        return write_synthetic_set(path, samples, encoding=generator.recipe["encoding"], attrs=attrs)
+        axial = generator.recipe.get("axial") is not None and settings.get("sweep") is None
+        return write_synthetic_set(path, samples, encoding=generator.recipe["encoding"], attrs=attrs, axial=axial)
     finally:
         cv2.setNumThreads(previous)

@@ -5,7 +5,8 @@ zoom, aspect, orientation), translation d (motion_dir, motion_amount) and colour
 Frame A is the scene at rest, C with every layer moved by d, the target ("amplified") with every
 layer moved by alpha * d; frame B is C with each layer's colours perturbed (x * mult + add), and
 the target carries the same perturbation. Objects are pasted in order, so they occlude each other
-and the background.
+and the background. Per-axis samples (recipe key ``axial``, for Axial-MM) move every layer in the
+target by alpha along an axis at angle theta and by alpha_across across it (:func:`target_transform`).
 
 Rendering follows the paper: sources are area-downsampled first (demosaicking), each layer is
 resampled once by bicubic interpolation straight from its source (zoom, rotation and the
@@ -57,11 +58,35 @@ def _colour(recipe: dict, rng: np.random.Generator) -> dict:
                 color_mult=(1 + rng.uniform(-recipe["color_mult"], recipe["color_mult"], 3)).tolist())
 
 
+def draw_axial(recipe: dict, rng: np.random.Generator, alpha: float) -> dict:
+    """A per-axis sample's angle (radians) and factor across it (recipe key ``axial``). Always
+    three draws, so a sample's other draws do not depend on which case it is."""
+    axial = recipe["axial"]
+    theta = math.radians(_uniform(rng, axial["theta"]))
+    law = _log_uniform if recipe["alpha"]["law"] == "log-uniform" else _uniform
+    across = law(rng, axial["alpha_across"] or recipe["alpha"]["range"])
+    if rng.random() < axial["generic"]:
+        across = alpha
+    return dict(alpha_across=across, theta=theta)
+
+
+def target_transform(scene: dict) -> np.ndarray:
+    """The 2x2 map from a layer's motion d to its motion in the target, in output px (x right, y
+    down): alpha I for Oh's samples; for per-axis samples alpha u u^T + alpha_across v v^T, with
+    u = (cos theta, -sin theta) the axis at theta counter-clockwise as displayed and v across it."""
+    if "theta" not in scene:
+        return scene["alpha"] * np.eye(2)
+    c, s = math.cos(scene["theta"]), math.sin(scene["theta"])
+    u, v = np.array([c, -s]), np.array([s, c])
+    return scene["alpha"] * np.outer(u, u) + scene["alpha_across"] * np.outer(v, v)
+
+
 def draw_scene(recipe: dict, source, rng: np.random.Generator, subset: str) -> dict:
     """A scene (JSON-able: it is the sample's metadata) of the given subset."""
     size = recipe["size"]
     alpha = draw_alpha(recipe, rng)
-    limit = min(recipe["max_motion"], recipe["max_magnified"] / alpha)
+    axial = draw_axial(recipe, rng, alpha) if recipe.get("axial") is not None else {}
+    limit = min(recipe["max_motion"], recipe["max_magnified"] / max(alpha, axial.get("alpha_across", alpha)))
 
     def motion(moves: bool) -> dict:
         direction, amount = float(rng.uniform(0, 2 * math.pi)), float(rng.uniform(0, limit))
@@ -88,7 +113,7 @@ def draw_scene(recipe: dict, source, rng: np.random.Generator, subset: str) -> d
             aspect_ratio=_log_uniform(rng, recipe["aspect_ratio"]), orientation=float(rng.uniform(0, 2 * math.pi)),
             **motion(subset not in ("static", "background_only")), **_colour(recipe, rng),
         ))
-    return dict(subset=subset, alpha=alpha, third_frame_motion=1.0, background=background, objects=objects)
+    return dict(subset=subset, alpha=alpha, **axial, third_frame_motion=1.0, background=background, objects=objects)
 
 
 def _downsampled_shape(shape, factor: float) -> tuple[int, int]:
@@ -130,10 +155,12 @@ class _Layer:
         self.source_centre = np.array([(w - 1) / 2, (h - 1) / 2])
         self.motion = spec["motion_amount"] * np.array([math.cos(spec["motion_dir"]), math.sin(spec["motion_dir"])])
 
-    def warp(self, k: float, canvas: int, scale: int, pad: int = 0):
-        """(y0, x0, rgba patch) on the canvas with the layer moved by k * d, or None if off-canvas;
-        a background patch covers the canvas and ``pad`` more px on every side."""
-        offset = np.asarray(self.spec["center"]) + k * self.motion - self.linear @ self.source_centre
+    def warp(self, k, canvas: int, scale: int, pad: int = 0):
+        """(y0, x0, rgba patch) on the canvas with the layer moved by k * d (k a number, or a 2x2
+        map for per-axis targets), or None if off-canvas; a background patch covers the canvas and
+        ``pad`` more px on every side."""
+        moved = k @ self.motion if isinstance(k, np.ndarray) else k * self.motion
+        offset = np.asarray(self.spec["center"]) + moved - self.linear @ self.source_centre
         A = scale * self.linear
         t = scale * (offset + 0.5) - 0.5
         if self.background:
@@ -185,8 +212,9 @@ class SceneRenderer:
             layers.append(_Layer(_area_resize(rgba, shape), spec, self.scale, background=False))
         return layers
 
-    def _geometry(self, layers: list[_Layer], k: float) -> list:
-        """Every layer warped onto the canvas, moved by k * d; the background with room for its blur."""
+    def _geometry(self, layers: list[_Layer], k) -> list:
+        """Every layer warped onto the canvas, moved by k * d (k a number or a 2x2 map); the
+        background with room for its blur."""
         return [layer.warp(k, self.canvas, self.scale, self._pad(layers[0].spec)) for layer in layers]
 
     def _pad(self, background: dict) -> int:
@@ -235,7 +263,8 @@ class SceneRenderer:
         """Frames by name before quantisation (float32 RGB in [0, 1]); with labels, also the
         top-layer maps of the three geometries (rest, d, alpha * d)."""
         layers = self._layers(scene)
-        geometry = [self._geometry(layers, k) for k in (0.0, 1.0, scene["alpha"])]
+        target = target_transform(scene) if "theta" in scene else scene["alpha"]  # Oh's: the number, as always
+        geometry = [self._geometry(layers, k) for k in (0.0, 1.0, target)]
         frames = dict(
             frame_a=self._composite(geometry[0], layers, False),
             frame_b=self._composite(geometry[1], layers, True),

@@ -16,6 +16,15 @@ Layout of a sample file (one file, or one shard of a larger set, read by many Da
     /meta                                      (N,) str: JSON of how the sample was made
     attrs: kind="oh-synthetic", encoding="webp" | "png", version=1, plus what the writer adds
 
+Per-axis samples (Axial-MM; recipe key ``axial``) add two datasets; /alpha is then the factor
+along the axis:
+
+    /alpha_across                              (N,) float32: the factor across the axis
+    /theta                                     (N,) float32: the axis angle in radians,
+                                               counter-clockwise from the x axis as displayed
+
+``factors(i)`` reads (alpha, alpha_across, theta) from either kind: Oh's samples are (alpha, alpha, 0).
+
 A set of many shards is described by a manifest (JSON: the shards' paths relative to it, their
 sample counts, sizes and sha256, and how they were made); :class:`SyntheticSet` reads either.
 """
@@ -35,6 +44,7 @@ from motionmag.data.codecs import decode_frame, encode_frame
 from motionmag.errors import MotionmagError
 
 FRAMES = ("frame_a", "frame_b", "frame_c", "amplified")
+AXIAL = ("alpha_across", "theta")  # per-axis samples' extra datasets (Axial-MM)
 FORMAT_VERSION = 1
 MANIFEST_KIND = "oh-synthetic-manifest"
 
@@ -44,13 +54,17 @@ def write_synthetic_set(
     samples: Iterable[tuple[dict[str, np.ndarray], float, dict]],
     encoding: str = "webp",
     attrs: dict | None = None,
+    axial: bool = False,
 ) -> int:
     """Write (frames by name, alpha, meta) samples atomically; frames RGB uint8 (H, W, 3); ``attrs``
-    (JSON-able) are stored as file attributes, as JSON. Returns the count."""
+    (JSON-able) are stored as file attributes, as JSON. ``axial``: per-axis samples, whose meta
+    carries ``alpha_across`` and ``theta`` (radians), stored as their own datasets too. Returns the count."""
     n = 0
     with atomic_h5(path) as f:
         data = {name: growing_vlen(f, name) for name in FRAMES}
         data["alpha"] = f.create_dataset("alpha", (0,), dtype=np.float32, maxshape=(None,), chunks=(1024,))
+        for name in AXIAL if axial else ():
+            data[name] = f.create_dataset(name, (0,), dtype=np.float32, maxshape=(None,), chunks=(1024,))
         data["meta"] = f.create_dataset("meta", (0,), dtype=h5py.string_dtype(), maxshape=(None,), chunks=(64,))
         f.attrs.update(kind="oh-synthetic", encoding=encoding, version=FORMAT_VERSION)
         for key, value in (attrs or {}).items():
@@ -61,6 +75,10 @@ def write_synthetic_set(
             for name in FRAMES:
                 data[name][n] = encode_frame(frames[name], encoding)
             data["alpha"][n] = alpha
+            for name in AXIAL if axial else ():
+                if name not in meta:
+                    raise MotionmagError(f"{path}: sample {n} is not a per-axis sample (no {name} in its meta)")
+                data[name][n] = meta[name]
             data["meta"][n] = json.dumps(meta)
             n += 1
         if n == 0:
@@ -77,6 +95,7 @@ class SyntheticShard(LazyH5):
     def _check(self, f: h5py.File) -> int:
         if f.attrs.get("kind") != "oh-synthetic" or any(name not in f for name in (*FRAMES, "alpha")):
             raise MotionmagError(f"{self.path}: not a synthetic sample file (kind oh-synthetic: {', '.join(FRAMES)}, alpha)")
+        self.axial = all(name in f for name in AXIAL)  # per-axis samples (alpha_across and theta stored)
         return len(f["alpha"])
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, float]:
@@ -86,6 +105,14 @@ class SyntheticShard(LazyH5):
 
     def meta(self, index: int) -> dict:
         return json.loads(self._handle()["meta"][index])
+
+    def factors(self, index: int) -> tuple[float, float, float]:
+        """(alpha along theta, alpha across, theta in radians); Oh's samples: (alpha, alpha, 0)."""
+        f = self._handle()
+        alpha = float(f["alpha"][index])
+        if not self.axial:
+            return alpha, alpha, 0.0
+        return alpha, float(f["alpha_across"][index]), float(f["theta"][index])
 
 
 def write_manifest(path: str | Path, shards: list[str | Path], info: dict) -> dict:
@@ -104,3 +131,13 @@ class SyntheticSet(ShardedSet, torch.utils.data.Dataset):
     def meta(self, index: int) -> dict:
         shard, local = self._locate(int(index))
         return shard.meta(local)
+
+    @property
+    def axial(self) -> bool:
+        """Whether any shard holds per-axis samples (alpha_across and theta)."""
+        return any(shard.axial for shard in self.shards)
+
+    def factors(self, index: int) -> tuple[float, float, float]:
+        """Sample ``index``'s (alpha along theta, alpha across, theta in radians)."""
+        shard, local = self._locate(int(index))
+        return shard.factors(local)

@@ -1,9 +1,10 @@
-"""The training loop both learned magnifiers share (FlowMag now, Oh et al. 2018 next).
+"""The training loop every learned magnifier shares (FlowMag, Oh et al. 2018, Axial-MM, EulerMormer, STB-VMM).
 
 A model-specific :class:`TrainingTask` says what a sample is, what the loss is and what to
 export; :func:`train` does the rest: seeding, a deterministic sample stream, DataLoader
-workers, DistributedDataParallel under torchrun, bf16 autocast on CUDA, Adam, a progress bar,
-a CSV log, a loss plot, validation, atomic checkpoints and automatic resume.
+workers, DistributedDataParallel under torchrun, bf16 autocast on CUDA, Adam (with an optional
+step schedule), a progress bar, a CSV log, a loss plot, validation, atomic checkpoints and
+automatic resume.
 
 Resuming is exact: every random choice is a pure function of (seed, position), never of how
 far a process got. Sample k of the stream is item perm_epoch[k mod N] with augmentations seeded
@@ -54,6 +55,9 @@ class TrainSettings:
     val_every: int = 500
     checkpoint_every: int = 500
     grad_clip: float = 0.0  # > 0: clip the gradients' global norm to this before each step (RAFT's 1.0)
+    # {"step": N, "gamma": g}: the learning rate times g every N optimiser steps (torch's StepLR,
+    # stepped once per step as Axial-MM's train.py does); its state is saved in checkpoints
+    schedule: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -228,9 +232,12 @@ def _train(task, settings, out_dir, ctx, device, progress) -> Path:
     model = task.model.to(device)
     task.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, betas=settings.betas)
+    scheduler = step_scheduler(optimizer, settings.schedule)
     # what a step's result depends on: more steps, other logging or workers resume exactly
     config = {"task": task.config(), "world_size": ctx.world_size,
               "train": {k: getattr(settings, k) for k in ("batch_size", "lr", "betas", "amp", "seed")}}
+    if scheduler is not None:  # only then, so that the states saved before schedules existed still resume
+        config["train"]["schedule"] = dict(settings.schedule)
 
     start = 0
     if state_path.exists():
@@ -245,6 +252,8 @@ def _train(task, settings, out_dir, ctx, device, progress) -> Path:
         else:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
+            if scheduler is not None:
+                scheduler.load_state_dict(state["scheduler"])
             start = int(state["step"])
             if ctx.is_main:
                 print(f"resuming from step {start} ({state_path})", file=sys.stderr)
@@ -259,8 +268,11 @@ def _train(task, settings, out_dir, ctx, device, progress) -> Path:
 
     def save_state(step: int) -> None:
         if ctx.is_main:
-            save_checkpoint(dict(kind=f"{task.kind}-train", step=step, config=config,
-                                 model=model.state_dict(), optimizer=optimizer.state_dict()), state_path)
+            state = dict(kind=f"{task.kind}-train", step=step, config=config, model=model.state_dict(),
+                         optimizer=optimizer.state_dict())
+            if scheduler is not None:
+                state["scheduler"] = scheduler.state_dict()
+            save_checkpoint(state, state_path)
 
     stream = SampleStream(task.source(), settings.seed)
     loader = DataLoader(stream, batch_size=local_batch, sampler=StepSampler(start, settings.steps, local_batch, ctx),
@@ -282,7 +294,10 @@ def _train(task, settings, out_dir, ctx, device, progress) -> Path:
             metrics["loss"].backward()
             if settings.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
+            lr = optimizer.param_groups[0]["lr"]  # this step's
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             sums += torch.stack([metrics[name].detach().float() for name in task.metric_names])
             count += 1
             done = step + 1
@@ -293,7 +308,7 @@ def _train(task, settings, out_dir, ctx, device, progress) -> Path:
                 means = (ctx.mean(sums) / count).tolist()
                 now = time.perf_counter()
                 row = dict(zip(task.metric_names, means), step=done, samples=done * settings.batch_size, split="train",
-                           lr=settings.lr, samples_per_s=count * settings.batch_size / (now - t_log), elapsed_s=now - t0)
+                           lr=lr, samples_per_s=count * settings.batch_size / (now - t_log), elapsed_s=now - t0)
                 if ctx.is_main:
                     log.append(row)
                     bar.set_postfix(loss=f"{means[0]:.4g}")
@@ -301,7 +316,7 @@ def _train(task, settings, out_dir, ctx, device, progress) -> Path:
                 count, t_log = 0, now
             if ctx.is_main and (done % settings.val_every == 0 or last):
                 values = task.validate(model, device)
-                log.append(dict(values, step=done, samples=done * settings.batch_size, split="val", lr=settings.lr,
+                log.append(dict(values, step=done, samples=done * settings.batch_size, split="val", lr=lr,
                                 elapsed_s=time.perf_counter() - t0))
             if done % settings.checkpoint_every == 0 or last:
                 save_state(done)
@@ -321,6 +336,18 @@ def _train(task, settings, out_dir, ctx, device, progress) -> Path:
         _publish(log.path, out_dir)
     ctx.barrier()
     return final
+
+
+def step_scheduler(optimizer: torch.optim.Optimizer, schedule: dict | None):
+    """torch's StepLR for ``schedule`` = {"step": N, "gamma": g} (None: a constant rate), stepped
+    after every optimiser step: step s runs at lr * g ** (s // N), computed as StepLR does (one
+    multiplication every N steps), so a resumed run continues the same sequence of rates."""
+    if schedule is None:
+        return None
+    step, gamma = schedule.get("step"), schedule.get("gamma")
+    if not (isinstance(step, int) and step >= 1 and isinstance(gamma, (int, float)) and 0 < gamma <= 1):
+        raise MotionmagError(f"schedule is {{step: N >= 1, gamma: 0 < g <= 1}}, got {schedule}")
+    return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step, gamma=float(gamma))
 
 
 def _ignore_sigterm(worker_id: int) -> None:

@@ -109,9 +109,10 @@ def evaluate_pairs(benchmark: str, method: str, flows: list[str], alpha: float, 
 
 def evaluate_sweep(sweep: str, method: str, settings: dict, samples: str | Path, out_csv: str | Path,
                    border: int = 8, device: str = "cpu", checkpoint: str | Path | None = None,
-                   threads: int | None = None):
+                   threads: int | None = None, protocol: str = "oh"):
     """One method on one synthetic sweep: a row per level (SSIM, PSNR against the ground truth).
-    ``samples``: the set's manifest; ``checkpoint``: a learned method's model."""
+    ``samples``: the set's manifest; ``checkpoint``: a learned method's model; ``protocol``: oh
+    (Oh et al.'s scoring) or axial (Axial-MM's generic_eval.py: 5 px black pad, float output)."""
     from motionmag.synth.samples import SyntheticSet
     from motionmag.evaluate.sweep import evaluate_sweep as score_sweep
     from motionmag.methods import get_magnifier
@@ -120,10 +121,10 @@ def evaluate_sweep(sweep: str, method: str, settings: dict, samples: str | Path,
     settings = with_checkpoint(settings, checkpoint)
     dataset = SyntheticSet(samples)
     magnifier = get_magnifier(method, device=device, **settings)
-    table = score_sweep(dataset, magnifier, border, device=device, progress=True)
+    table = score_sweep(dataset, magnifier, border, device=device, progress=True, protocol=protocol)
     cell = provenance(checkpoint_sha256(checkpoint), method, {k: v for k, v in settings.items() if k != "checkpoint"},
-                      border)
-    table = table.assign(benchmark=sweep, method=method, **cell, data_fingerprint=dataset.fingerprint)
+                      border, protocol)
+    table = table.assign(benchmark=sweep, method=method, protocol=protocol, **cell, data_fingerprint=dataset.fingerprint)
     write_csv(table.to_dict("records"), out_csv)
     log(f"{sweep} {method}: {len(table)} levels -> {out_csv}")
     return table

@@ -68,7 +68,9 @@ class Plan:
         self.built_train_sets = [n for n, b in self.built.items() if b["split"] == "train"]
         self.built_test_sets = [n for n, b in self.built.items() if b["split"] == "test"]
         # --- synthetic sets, trainings, evaluation
-        self.synth_sets = c["synthetic"]
+        # generated sets (a recipe), and sets imported from a published archive (Axial-MM's)
+        self.synth_sets = {n: s for n, s in c["synthetic"].items() if "import" not in s}
+        self.imported_sets = {n: s for n, s in c["synthetic"].items() if "import" in s}
         self.variants = {model: c["training"].get(model, {}) for model in LEARNED}
         self.synthetic_models = list(SYNTHETIC_MODELS)
         self.multinode = {
@@ -187,9 +189,24 @@ class Plan:
                     f"config key pairs.{name}.archive (read by released_pairs): {self.pair_sets[name]['archive']!r} "
                     f"is not in {self.datasets_manifest}")
         for name in self.sweeps:
-            if "sweep" not in self.synth_sets.get(name, {}):
+            if "sweep" not in self.synth_sets.get(name, {}) and name not in self.imported_sets:
                 raise MotionmagError(
                     f"config key evaluation.sweeps (read by evaluate_sweep): {name!r} is not a synthetic set with a sweep")
+        for name in self.config["evaluation"]["sweep_protocols"]:
+            if name not in self.sweeps:
+                raise MotionmagError(
+                    f"config key evaluation.sweep_protocols.{name} (read by evaluate_sweep): not one of evaluation.sweeps")
+        for name, settings in self.config["synthetic"].items():
+            imported = "import" in settings
+            if "sweep" in settings and isinstance(settings["sweep"], str) != imported:
+                raise MotionmagError(
+                    f"config key synthetic.{name}.sweep (read by synth_shard, import_axial_eval): an imported set "
+                    "names its sweep (subpixel or noise), a generated one describes it (kind, levels, ...)")
+        for name, settings in self.imported_sets.items():
+            if settings["import"] not in self.dataset_files:
+                raise MotionmagError(
+                    f"config key synthetic.{name}.import (read by import_axial_eval): {settings['import']!r} "
+                    f"is not in {self.datasets_manifest}")
         # clips and pair benchmarks share results/eval/NAME; table groups and sweeps share
         # results/tables/NAME, and "clips" is the group of every clip
         names = [*self.config["clips"], *self.pair_benchmarks]
@@ -402,7 +419,7 @@ class Plan:
             *[f"results/videos/{c}/{m}_x{a}.mp4" for c in clips for m in self.methods for a in alphas],
             *[f"results/slices/{c}/x{a}.png" for c in clips for a in alphas],
             *[f"results/analysis/{c}/index.html" for c in clips if self.config["analysis"]["clips"]],
-            *[f"results/synthetic/{s}/preview.png" for s in self.synth_sets],
+            *[f"results/synthetic/{s}/preview.png" for s in [*self.synth_sets, *self.imported_sets]],
             # the training stage runs even where no method uses its model (e.g. the demo's fine-tunes)
             *[f"results/train/{model}/{variant}/loss.png" for model, variants in self.variants.items() for variant in variants],
         ]

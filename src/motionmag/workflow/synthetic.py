@@ -48,6 +48,21 @@ def synth_manifest(settings: dict, name: str, index: str | Path, shards: list[st
     return manifest
 
 
+def import_axial_eval(archive: str | Path, sweep: str, samples_per_mode: int | None, shard: str | Path,
+                      manifest: str | Path) -> dict:
+    """Axial-MM's published evaluation set (one sweep of its zip) as a synthetic set: a shard and
+    its manifest, scored like any sweep (docs/newer_methods.md)."""
+    from motionmag.synth.axial_eval import import_axial_eval as read_set
+    from motionmag.synth.samples import write_manifest
+
+    read_set(archive, shard, samples_per_mode=samples_per_mode, progress=True, sweeps=[sweep])
+    made = {"dataset": "axial-eval", "sweep": sweep, "samples_per_mode": samples_per_mode,
+            "archive_sha256": hashlib.sha256(Path(archive).read_bytes()).hexdigest()}
+    written = write_manifest(manifest, [shard], made)
+    log(f"Axial-MM's {sweep} sweep: {written['samples']} samples -> {manifest}")
+    return written
+
+
 def synth_preview(manifest: str | Path, out: str | Path, count: int = 8) -> None:
     """A contact sheet of a set's first ``count`` samples."""
     from motionmag.io.images import write_image
