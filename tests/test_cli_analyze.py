@@ -141,6 +141,34 @@ def test_magnify_stabilize_with_phase_removes_the_shake(clip, scene, tmp_path):
     assert np.abs(measured.regions[0].series).max() < 0.1
 
 
+def test_stabilize_reaches_flowmags_test_time_adaptation(clip, tmp_path, monkeypatch):
+    """FlowMag's test-time adaptation reads the input a second time: that stream is stabilised too
+    (the magnifier is replaced by a recorder: this is the command's plumbing, not FlowMag)."""
+    import motionmag.methods as methods
+    from motionmag.analysis import StabilizedFrames
+
+    seen = {}
+
+    class Recorder:
+        def validate_alpha(self, alpha):
+            return alpha
+
+        def adapt(self, frames):
+            seen["adapt"], seen["adapt_frames"] = frames, sum(1 for _ in frames)
+
+        def magnify(self, frames, alpha, mask=None):
+            seen["magnify"] = frames
+            yield from frames
+
+    monkeypatch.setattr(methods, "get_magnifier", lambda name, **settings: Recorder())
+    result = run_motionmag("magnify", clip, "--method", "flowmag", "--alpha", 4, "--tta-steps", 1, "--stabilize", STILL,
+                           "-o", tmp_path / "out.mp4", "-q")
+    assert result.returncode == 0, result.stderr
+    adapt, magnify = seen["adapt"], seen["magnify"]
+    assert isinstance(adapt, StabilizedFrames) and isinstance(magnify, StabilizedFrames) and seen["adapt_frames"] == FRAMES
+    assert np.allclose(adapt.shifts, magnify.shifts, atol=1e-9) and np.abs(adapt.shifts).max() > 0.2
+
+
 def test_magnify_band_auto_without_a_peak_is_one_line(still_clip, tmp_path):
     result = run_motionmag("magnify", still_clip, "--method", "linear", "--band", "auto", "-o", tmp_path / "out.mp4", "-q")
     _one_line(result, "found no clear motion peak")

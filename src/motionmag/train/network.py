@@ -35,6 +35,9 @@ from motionmag import __version__
 from motionmag.config import load_yaml_config
 from motionmag.errors import MotionmagError
 from motionmag.losses import AxialLoss, EulerMormerLoss, STBVMMLoss, noisy_frames
+from motionmag.models.axial import build_axial, load_axial_checkpoint
+from motionmag.models.eulermormer import build_eulermormer, load_eulermormer_checkpoint
+from motionmag.models.stbvmm import build_stbvmm, load_stbvmm_checkpoint
 from motionmag.seeding import derive_seed
 from motionmag.synth.samples import SyntheticSet
 from motionmag.train.probe import PROBE_METRICS, probe
@@ -64,11 +67,11 @@ class Method:
     """What differs between the networks this task trains."""
 
     name: str  # the exported model's kind, the config folder and the command line's model name
-    build: Callable[[], nn.Module]
+    build: Callable[[], nn.Module]  # a new network in the released configuration
     loss: type[nn.Module]  # built from the config's train.loss weights
     step: Callable  # (model, loss_fn, frames (B, 4, 3, H, W), factors (B, 3)) -> metrics
     metric_names: tuple[str, ...]
-    loader: str  # "module:function" reading an exported model.pt or the authors' file (train.init)
+    load: Callable[[str | Path], nn.Module]  # an exported model.pt or the authors' file (train.init)
     per_axis: bool = False  # takes (alpha, alpha_across, theta), trains on per-axis sets
     global_rng: bool = False  # draws from torch's global RNG while training (seeded per step here)
 
@@ -76,36 +79,16 @@ class Method:
     def schema(self) -> Path:
         return HERE / f"{self.name}.schema.yaml"
 
-    def load(self, path: str | Path) -> nn.Module:
-        import importlib
-
-        module, function = self.loader.split(":")
-        return getattr(importlib.import_module(module), function)(path)
-
-
-def _build(name: str) -> Callable[[], nn.Module]:
-    def build() -> nn.Module:
-        if name == "axial":
-            from motionmag.models.axial import build_axial
-            return build_axial()
-        if name == "eulermormer":
-            from motionmag.models.eulermormer import build_eulermormer
-            return build_eulermormer()
-        from motionmag.models.stbvmm import build_stbvmm
-        return build_stbvmm()
-    return build
-
 
 METHODS: dict[str, Method] = {
-    "axial": Method("axial", _build("axial"), AxialLoss, _axial_step,
-                    ("loss", "loss_image", "loss_texture", "loss_shape_x", "loss_shape_y"),
-                    "motionmag.models.axial:load_axial_checkpoint", per_axis=True),
-    "eulermormer": Method("eulermormer", _build("eulermormer"), EulerMormerLoss, _eulermormer_step,
-                          ("loss", "loss_image", "loss_texture", "loss_shape", "loss_edge"),
-                          "motionmag.models.eulermormer:load_eulermormer_checkpoint"),
+    "axial": Method("axial", build_axial, AxialLoss, _axial_step,
+                    ("loss", "loss_image", "loss_texture", "loss_shape_x", "loss_shape_y"), load_axial_checkpoint,
+                    per_axis=True),
+    "eulermormer": Method("eulermormer", build_eulermormer, EulerMormerLoss, _eulermormer_step,
+                          ("loss", "loss_image", "loss_texture", "loss_shape", "loss_edge"), load_eulermormer_checkpoint),
     # drop path (0 -> 0.1 over each stack) draws from torch's global RNG, as timm's does
-    "stbvmm": Method("stbvmm", _build("stbvmm"), STBVMMLoss, _stbvmm_step, ("loss", "loss_image", "loss_features"),
-                     "motionmag.models.stbvmm:load_stbvmm_checkpoint", global_rng=True),
+    "stbvmm": Method("stbvmm", build_stbvmm, STBVMMLoss, _stbvmm_step, ("loss", "loss_image", "loss_features"),
+                     load_stbvmm_checkpoint, global_rng=True),
 }
 
 
