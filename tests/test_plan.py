@@ -150,3 +150,12 @@ def test_imported_sweeps_and_released_models_are_checked(edit, message):
     edit(config)
     with pytest.raises(MotionmagError, match=message.replace(".", r"\.")):
         plan_of(config)
+
+
+def test_clips_too_short_for_a_spectrum_are_not_analysed():
+    config = copy.deepcopy(DEMO)
+    name = next(n for n, c in config["clips"].items() if "render" in c)
+    config["clips"][name]["render"]["frames"] = 4
+    plan = plan_of(config)
+    assert name not in plan.analysed_clips() and f"results/analysis/{name}/index.html" not in plan.final_outputs()
+    assert set(plan.analysed_clips()) == set(plan.clips) - {name}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from motionmag.analysis.spectrum import MIN_SEGMENT
 from motionmag.config import validate_config
 from motionmag.data.video_index import LAYOUTS, SUBSETS
 from motionmag.errors import MotionmagError
@@ -389,6 +390,14 @@ class Plan:
         init = self._train_setting(settings, "init", None)
         return self.weight_paths.get(init, init or [])
 
+    def analysed_clips(self) -> list[str]:
+        """The clips the motion analysis runs on: all of them, except those known to be shorter
+        than a spectrum needs (a rendered clip's frames, an imported clip's max_frames)."""
+        if not self.config["analysis"]["clips"]:
+            return []
+        known = {n: c["render"].get("frames") if "render" in c else c.get("max_frames") for n, c in self.clips.items()}
+        return [n for n, frames in known.items() if frames is None or frames >= MIN_SEGMENT]
+
     def analysis_settings(self, clip: str) -> dict:
         """The config's ``analysis`` settings, with the clip's own regions of interest."""
         return {**self.config["analysis"], "roi": self.clips[clip].get("roi", [])}
@@ -418,7 +427,7 @@ class Plan:
             *[f"results/videos/{c}/side_by_side_x{a}.mp4" for c in clips for a in alphas],
             *[f"results/videos/{c}/{m}_x{a}.mp4" for c in clips for m in self.methods for a in alphas],
             *[f"results/slices/{c}/x{a}.png" for c in clips for a in alphas],
-            *[f"results/analysis/{c}/index.html" for c in clips if self.config["analysis"]["clips"]],
+            *[f"results/analysis/{c}/index.html" for c in self.analysed_clips()],
             *[f"results/synthetic/{s}/preview.png" for s in [*self.synth_sets, *self.imported_sets]],
             # the training stage runs even where no method uses its model (e.g. the demo's fine-tunes)
             *[f"results/train/{model}/{variant}/loss.png" for model, variants in self.variants.items() for variant in variants],
