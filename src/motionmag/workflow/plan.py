@@ -150,31 +150,31 @@ class Plan:
             try:
                 spec = method_spec(name)
             except MotionmagError as err:
-                raise MotionmagError(f"{where} (read by magnify): {err}") from None
+                raise MotionmagError(f"{where} (read by rule magnify): {err}") from None
             for key, value in self.method_settings(name).items():
                 if key not in spec.options or key == "checkpoint":
                     raise MotionmagError(
-                        f"{where}.{key} (read by magnify): not an option of {spec.name}; it takes "
+                        f"{where}.{key} (read by rule magnify): not an option of {spec.name}; it takes "
                         f"{', '.join(o for o in spec.options if o != 'checkpoint')}")
-                spec.options[key].check(value, f"{where}.{key} (read by magnify)")
+                spec.options[key].check(value, f"{where}.{key} (read by rule magnify)")
             models = [key for key in ("variant", "checkpoint") if key in settings]
             if not spec.learned:
                 if models:
-                    raise MotionmagError(f"{where}.{models[0]} (read by magnify): {spec.name} is not a learned method")
+                    raise MotionmagError(f"{where}.{models[0]} (read by rule magnify): {spec.name} is not a learned method")
                 continue
             if len(models) != 1:
                 raise MotionmagError(
-                    f"{where} (read by magnify): a learned method names either a variant (training.{spec.name}) "
+                    f"{where} (read by rule magnify): a learned method names either a variant (training.{spec.name}) "
                     "or a checkpoint (the weights manifest)")
             released = settings.get("checkpoint")
             # a released model: the authors' (its format is the method's name) or one made here (motionmag)
             if released and getattr(self.weight_entries.get(released), "format", None) not in (spec.name, "motionmag"):
                 raise MotionmagError(
-                    f"{where}.checkpoint (read by magnify): {released!r} is not a released {spec.name} model "
+                    f"{where}.checkpoint (read by rule magnify): {released!r} is not a released {spec.name} model "
                     f"(format {spec.name} or motionmag) in {self.weights_manifest}")
             if "variant" in settings and settings["variant"] not in self.variants[spec.name]:
                 raise MotionmagError(
-                    f"{where}.variant (read by magnify): {settings['variant']!r} is not a key of training.{spec.name}")
+                    f"{where}.variant (read by rule magnify): {settings['variant']!r} is not a key of training.{spec.name}")
 
     # --- evaluation
 
