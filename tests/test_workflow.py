@@ -301,7 +301,7 @@ def test_flowmag_is_trained_and_used_by_the_workflow(tmp_path):
 
     config["methods"]["flowmag"]["variant"] = "nope"
     bad = snakemake(tmp_path, "-n", config=config)
-    assert bad.returncode != 0 and "config key methods.flowmag.variant (read by magnify)" in bad.stderr + bad.stdout
+    assert bad.returncode != 0 and "config key methods.flowmag.variant (read by rule magnify)" in bad.stderr + bad.stdout
 
 
 @pytest.mark.slow
@@ -352,7 +352,7 @@ def test_oh2018_is_trained_and_used_by_the_workflow(tmp_path):
 
     config["methods"]["oh2018"]["variant"] = "nope"
     bad = snakemake(tmp_path, "-n", config=config)
-    assert bad.returncode != 0 and "config key methods.oh2018.variant (read by magnify)" in bad.stderr + bad.stdout
+    assert bad.returncode != 0 and "config key methods.oh2018.variant (read by rule magnify)" in bad.stderr + bad.stdout
 
 
 def test_a_multi_node_variant_is_launched_by_srun_and_a_rendezvous(tmp_path):
