@@ -70,8 +70,8 @@ def models(checkpoints: dict[str, str], only: list[str] | None = None, clips=("c
             for alpha in (4.0, 10.0):
                 outputs = list(magnifier.magnify(iter(inputs), alpha))
                 truths = _quantised(renderer.frames(alpha))
-                metrics = evaluate_clip(inputs, outputs, alpha, flow, truths=truths,
-                                        regions={"object": (obj_region, true_obj)})
+                metrics = evaluate_clip(inputs, outputs, alpha, {"dis": flow}, truths=truths,
+                                        regions={"object": (obj_region, true_obj)})["dis"]
                 row[f"amp_ratio_x{alpha:g}"] = round(metrics["amplification_object"] / alpha, 3)
                 row[f"ssim_x{alpha:g}"] = round(metrics["ssim"], 4)
             identity = list(magnifier.magnify(iter(inputs), 1.0))

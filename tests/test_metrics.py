@@ -73,14 +73,28 @@ def test_evaluate_clip_on_the_ground_truth_is_perfect():
     inputs, truths = list(renderer.frames()), list(renderer.frames(alpha))
     obj_region, bg_region = renderer.regions(margin=12)
     obj, bg = renderer.displacements()
-    result = evaluate_clip(inputs, truths, alpha, get_flow_model("lk"), truths=truths,
-                           regions={"object": (obj_region, obj), "background": (bg_region, bg)})
+    result = evaluate_clip(inputs, truths, alpha, {"lk": get_flow_model("lk")}, truths=truths,
+                           regions={"object": (obj_region, obj), "background": (bg_region, bg)})["lk"]
     assert result["pairs"] == 4
     assert result["ssim"] == pytest.approx(1.0) and result["psnr"] == pytest.approx(100.0)
     assert result["amplification_object"] == pytest.approx(alpha, rel=0.05)
     assert result["residual_px_background"] < 0.05
-    unmagnified = evaluate_clip(inputs, inputs, alpha, get_flow_model("lk"), truths=truths,
-                                regions={"object": (obj_region, obj)})
+    unmagnified = evaluate_clip(inputs, inputs, alpha, {"lk": get_flow_model("lk")}, truths=truths,
+                                regions={"object": (obj_region, obj)})["lk"]
     assert unmagnified["amplification_object"] == pytest.approx(1.0, rel=0.1)
     assert unmagnified["motion_error"] > result["motion_error"]
     assert unmagnified["ssim"] < 1.0
+
+
+def test_evaluate_clip_scores_each_flow_model_as_if_alone():
+    """Several flow models in one pass (frames read once, SSIM once) give each the result it
+    gets on its own."""
+    renderer = make_renderer(amplitude=0.25, frames=4)
+    inputs, truths = list(renderer.frames()), list(renderer.frames(3.0))
+    regions = {"object": (renderer.regions(margin=12)[0], renderer.displacements()[0])}
+    models = {"lk": get_flow_model("lk"), "dis": get_flow_model("dis")}
+    together = evaluate_clip(inputs, truths, 3.0, models, truths=truths, regions=regions)
+    for name, model in models.items():
+        alone = evaluate_clip(inputs, truths, 3.0, {name: model}, truths=truths, regions=regions)[name]
+        assert together[name] == alone
+    assert together["lk"]["motion_error"] != together["dis"]["motion_error"]

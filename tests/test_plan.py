@@ -56,7 +56,21 @@ def test_the_demo_plan_lists_every_stage():
     assert len(outputs) == len(set(outputs))
     assert "results/tables/cells.csv" in outputs
     assert all(f"results/videos/{c}/side_by_side_x4.mp4" in outputs for c in plan.clips)
-    assert len(plan.result_cells()) == (len(plan.clips) + len(plan.pair_benchmarks)) * len(plan.methods) * len(plan.flows) * 2
+    clip_cells = sum(len(plan.methods_on(c)) for c in plan.clips)
+    assert len(plan.result_cells()) == (clip_cells + len(plan.pair_benchmarks) * len(plan.methods)) * len(plan.flows) * 2
+
+
+def test_a_methods_clips_narrow_its_magnifications_and_cells():
+    config = copy.deepcopy(DEMO)
+    config["methods"]["phase"]["clips"] = ["subpixel"]
+    plan = plan_of(config)
+    assert "phase" in plan.methods_on("subpixel") and "phase" not in plan.methods_on("cat_on_gravel")
+    cells, outputs = plan.result_cells(), plan.final_outputs()
+    assert "results/eval/subpixel/phase/dis/x4.csv" in cells and "results/eval/cat_on_gravel/phase/dis/x4.csv" not in cells
+    assert "results/videos/subpixel/phase_x4.mp4" in outputs and "results/videos/cat_on_gravel/phase_x4.mp4" not in outputs
+    benchmark = next(iter(plan.pair_benchmarks))
+    assert f"results/eval/{benchmark}/phase/dis/x4.csv" in cells  # pair benchmarks are unaffected
+    assert "clips" not in plan.method_settings("phase")
 
 
 def test_learned_methods_and_their_checkpoints():
@@ -103,6 +117,7 @@ def test_launchers():
         (lambda c: c["evaluation"].update(pairs={"subpixel": {"pairs": "demo"}}), "a pair benchmark needs a name of its own"),
         (lambda c: c["clips"].update(gone={"path": "no/such/clip.mp4"}), "clips.gone.path"),
         (lambda c: c["weights"].update(manifest="no/such.yaml"), "weights.manifest"),
+        (lambda c: c["methods"]["phase"].update(clips=["nope"]), "methods.phase.clips"),
     ],
 )
 def test_cross_checks_name_the_key(edit, message):

@@ -90,6 +90,17 @@ def test_tables_from_two_cells(tmp_path):
         tables(cells, [4.0], ["clips"], out / "cells.csv", out / "tables", stems, [], plots, [])
 
 
+def test_a_method_on_fewer_clips_is_labelled_in_the_clip_tables(tmp_path):
+    from motionmag.report.tables import collect_cells, write_tables
+
+    cells = [fake_cell(tmp_path / f"{m}.csv", m, "dis", 0.5) for m in ("linear", "axial")]
+    frame = collect_cells(cells)
+    frame = pd.concat([frame, frame[frame["method"] == "linear"].assign(benchmark="other")], ignore_index=True)
+    write_tables(frame, tmp_path / "tables", [4.0], ["clips"])
+    motion = pd.read_csv(tmp_path / "tables" / "clips" / "motion_error_x4.csv", index_col=0)
+    assert sorted(motion.index) == ["axial (1 of 2 clips)", "linear"]
+
+
 def test_sweep_table_from_two_methods(tmp_path):
     cells = []
     for method, ssim in (("linear", 0.8), ("phase", 0.9)):

@@ -41,7 +41,8 @@ rule side_by_side:
         frames="results/clips/{clip}/frames",
         meta="results/clips/{clip}/meta.json",
         magnified=lambda w: [
-            f"results/magnified/{w.clip}/{m}/x{w.alpha}" for m in PLAN.methods
+            f"results/magnified/{w.clip}/{m}/x{w.alpha}"
+            for m in PLAN.methods_on(w.clip)
         ],
     output:
         video=report(
@@ -63,7 +64,7 @@ rule side_by_side:
         "../../envs/motionmag.yaml"
     params:
         labels=lambda wildcards: ["input"]
-        + [f"{m} x{wildcards.alpha}" for m in PLAN.methods],
+        + [f"{m} x{wildcards.alpha}" for m in PLAN.methods_on(wildcards.clip)],
         crf=config["videos"]["crf"],
     script:
         "../scripts/side_by_side.py"

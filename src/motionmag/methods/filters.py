@@ -22,7 +22,6 @@ from typing import Iterator, Sequence
 
 import numpy as np
 import torch
-from scipy import signal
 
 from motionmag.errors import MotionmagError
 
@@ -68,6 +67,8 @@ class IIRFilter:
         n = max(len(a), len(b))
         self.b = np.pad(b, (0, n - len(b))) / a[0]
         self.a = np.pad(a, (0, n - len(a))) / a[0]
+        from scipy import signal  # imported on use: scipy.signal costs every job that imports the methods a second
+
         self.zi = signal.lfilter_zi(self.b, self.a) if n > 1 else np.zeros(0)
         self.state: list[list[torch.Tensor]] | None = None
 
@@ -166,6 +167,8 @@ def make_filter(kind: str, band: Sequence[float] | None = None, fps: float | Non
     if not fps or fps <= 0:
         raise MotionmagError("a temporal filter needs the frame rate")
     low, high = check_band(band, fps)
+    from scipy import signal  # imported here, as in IIRFilter
+
     if kind == "iir":
         return IIRFilter(*wu_iir_coefficients(low, high, fps))
     if kind == "butter":

@@ -114,6 +114,15 @@ def write_table(table: pd.DataFrame, stem: str | Path, caption: str, sem: pd.Dat
     return [csv, md, tex]
 
 
+def partial_coverage(rows: pd.DataFrame) -> pd.Series:
+    """Method names, with "(n of N clips)" for a method magnified on fewer clips than the others
+    (a method's ``clips`` in the config), since its row is a mean over those clips only."""
+    clips = rows.groupby("method")["benchmark"].nunique()
+    total = rows["benchmark"].nunique()
+    labels = {m: m if n == total else f"{m} ({n} of {total} clips)" for m, n in clips.items()}
+    return rows["method"].map(labels)
+
+
 def table_stems(groups: Iterable[str], alphas: Iterable[float]) -> list[str]:
     """``<group>/<metric>_x<alpha>`` for every table :func:`write_tables` writes."""
     return [f"{g}/{m}_x{a:g}" for g in groups for m in group_metrics(g) for a in alphas]
@@ -126,6 +135,8 @@ def write_tables(cells: pd.DataFrame, out_dir: str | Path, alphas: Iterable[floa
     written = []
     for group in groups if groups is not None else sorted(cells["group"].unique()):
         rows = cells[cells["group"] == group]
+        if group == CLIPS:
+            rows = rows.assign(method=partial_coverage(rows))
         for metric in group_metrics(group):
             if metric not in rows:
                 rows = rows.assign(**{metric: float("nan")})

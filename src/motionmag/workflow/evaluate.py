@@ -53,15 +53,15 @@ def evaluate_cell(clip: str, method: str, flows: list[str], alpha: float, frames
         obj, bg = renderer.displacements()
         regions = {"object": (obj_region, obj), "background": (bg_region, bg)}
     digest = checkpoint_sha256(checkpoint)
+    inputs = open_video(frames, fps=info["fps"])
+    outputs = open_video(magnified, fps=info["fps"])
+    truths = open_video(truth, fps=info["fps"]) if truth else None
+    flow_models = {flow: _flow_model(flow, device, weights_manifest, weights_dir) for flow in flows}
+    with torch.inference_mode():
+        results = evaluate_clip(inputs, outputs, alpha, flow_models, truths=truths, regions=regions, device=device)
     rows = []
     for flow, out_csv in zip(flows, out_csvs):
-        flow_model = _flow_model(flow, device, weights_manifest, weights_dir)
-        inputs = open_video(frames, fps=info["fps"])
-        outputs = open_video(magnified, fps=info["fps"])
-        truths = open_video(truth, fps=info["fps"]) if truth else None
-        with torch.inference_mode():
-            metrics = evaluate_clip(inputs, outputs, alpha, flow_model, truths=truths, regions=regions, device=device)
-        row = dict(benchmark=clip, kind="clip", method=method, flow=flow, alpha=alpha, **metrics)
+        row = dict(benchmark=clip, kind="clip", method=method, flow=flow, alpha=alpha, **results[flow])
         for name in ("object", "background"):  # the same columns for every cell
             row.setdefault(f"amplification_{name}", math.nan)
             row.setdefault(f"residual_px_{name}", math.nan)

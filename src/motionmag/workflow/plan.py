@@ -31,6 +31,8 @@ SCHEMA = "workflow/schemas/config.schema.yaml"
 # a synthetic set
 SYNTHETIC_MODELS = ("oh2018", "axial", "eulermormer", "stbvmm")
 LEARNED = ("flowmag", *SYNTHETIC_MODELS)
+# keys of a methods entry that the workflow reads (every other key is a magnifier option)
+WORKFLOW_KEYS = ("variant", "checkpoint", "clips")
 RENDEZVOUS_PORT = 29400  # c10d rendezvous of a multi-node training, on the job's first node
 
 
@@ -123,7 +125,11 @@ class Plan:
 
     def method_settings(self, method: str) -> dict:
         """The magnifier's settings (the variant or released checkpoint becomes an input file)."""
-        return {k: v for k, v in self.config["methods"][method].items() if k not in ("variant", "checkpoint")}
+        return {k: v for k, v in self.config["methods"][method].items() if k not in WORKFLOW_KEYS}
+
+    def methods_on(self, clip: str) -> list[str]:
+        """The methods that magnify ``clip`` (a method's ``clips`` narrows it; default all)."""
+        return [m for m in self.methods if clip in self.config["methods"][m].get("clips", self.clips)]
 
     def two_frame_settings(self, method: str) -> dict:
         """Settings for pair benchmarks and sweeps: two frames, so static mode (frame 1 against
@@ -157,6 +163,9 @@ class Plan:
                         f"{where}.{key} (read by rule magnify): not an option of {spec.name}; it takes "
                         f"{', '.join(o for o in spec.options if o != 'checkpoint')}")
                 spec.options[key].check(value, f"{where}.{key} (read by rule magnify)")
+            unknown = [c for c in settings.get("clips", []) if c not in self.config["clips"]]
+            if unknown:
+                raise MotionmagError(f"{where}.clips (read by rule magnify): {unknown} are not keys of clips")
             models = [key for key in ("variant", "checkpoint") if key in settings]
             if not spec.learned:
                 if models:
@@ -414,7 +423,9 @@ class Plan:
     def result_cells(self) -> list[str]:
         """Every clip and pair-benchmark cell: benchmark x method x flow model x alpha."""
         return [f"results/eval/{b}/{m}/{f}/x{a}.csv"
-                for b in [*self.clips, *self.pair_benchmarks] for m in self.methods for f in self.flows for a in self.alphas]
+                for b, methods in [*((c, self.methods_on(c)) for c in self.clips),
+                                   *((p, self.methods) for p in self.pair_benchmarks)]
+                for m in methods for f in self.flows for a in self.alphas]
 
     def final_outputs(self) -> list[str]:
         clips, alphas = list(self.clips), self.alphas
@@ -425,7 +436,7 @@ class Plan:
             *[f"results/plots/{group}/{metric}_vs_alpha.png" for group, metric in self.plots()],
             *[f"results/plots/{sweep}/ssim.png" for sweep in self.sweeps],
             *[f"results/videos/{c}/side_by_side_x{a}.mp4" for c in clips for a in alphas],
-            *[f"results/videos/{c}/{m}_x{a}.mp4" for c in clips for m in self.methods for a in alphas],
+            *[f"results/videos/{c}/{m}_x{a}.mp4" for c in clips for m in self.methods_on(c) for a in alphas],
             *[f"results/slices/{c}/x{a}.png" for c in clips for a in alphas],
             *[f"results/analysis/{c}/index.html" for c in self.analysed_clips()],
             *[f"results/synthetic/{s}/preview.png" for s in [*self.synth_sets, *self.imported_sets]],
