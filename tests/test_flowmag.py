@@ -251,6 +251,7 @@ def test_step_sampler_splits_each_step_over_the_processes():
     assert sorted(shares[0] + shares[1]) == list(range(12, 24))  # steps 2 and 3 of a global batch of 6
 
 
+@pytest.mark.slow  # in the slow tier (make test-full), to keep make test within 8 min
 def test_bad_training_config_is_one_line(pair_file, tmp_path):
     config = write_config(tmp_path, train={"flow": "dis"})
     result = subprocess.run(train_command(config, pair_file, tmp_path / "run"), capture_output=True, text=True)

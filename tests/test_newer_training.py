@@ -243,6 +243,7 @@ def test_stbvmm_drop_path_is_seeded_by_the_step(sets, tmp_path):
 
 # --- the step schedule and exact resume ---------------------------------------------------------------
 
+@pytest.mark.slow  # in the slow tier (make test-full), to keep make test within 8 min
 def test_step_schedule_round_trips_through_a_resumed_run(sets, tmp_path):
     config = tiny_config("axial", steps=6, lr=1e-3, schedule={"step": 2, "gamma": 0.5})
     config["log"].update(checkpoint_every=3)
@@ -263,6 +264,7 @@ def test_step_schedule_round_trips_through_a_resumed_run(sets, tmp_path):
     assert rates == [1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4, 2.5e-4]
 
 
+@pytest.mark.slow  # in the slow tier (make test-full), to keep make test within 8 min
 def test_stbvmm_resumes_exactly_through_its_drop_path(sets, tmp_path):
     """A (small) STB-VMM with drop path 0.5 everywhere: 2 steps, then resumed to 4, equals 4 straight."""
     from motionmag.train.trainer import train
@@ -405,6 +407,7 @@ def cli_train_and_magnify(name: str, data, tmp_path):
     return payload
 
 
+@pytest.mark.slow  # in the slow tier (make test-full), to keep make test within 8 min
 def test_cli_trains_the_axial_demo_and_magnify_loads_it(demo_sets, tmp_path):
     payload = cli_train_and_magnify("axial", demo_sets["axial"], tmp_path)
     assert payload["training"]["schedule"] == {"step": 3000, "gamma": 0.97}
@@ -413,7 +416,8 @@ def test_cli_trains_the_axial_demo_and_magnify_loads_it(demo_sets, tmp_path):
     assert rows[-1]["split"] == "val" and rows[-1]["amp_x4"] != ""  # the probe ran
 
 
-@pytest.mark.parametrize("name", ["eulermormer", pytest.param("stbvmm", marks=pytest.mark.slow)])
+@pytest.mark.slow  # in the slow tier (make test-full), to keep make test within 8 min
+@pytest.mark.parametrize("name", ["eulermormer", "stbvmm"])
 def test_cli_trains_the_demo_and_magnify_loads_it(name, demo_sets, tmp_path):
     """STB-VMM's demo trains the released 31.3 M-parameter network (the one the magnifier loads):
     about 8 s here, in the slow tier."""

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from motionmag.errors import MotionmagError
-from motionmag.workflow.plan import Plan
+from motionmag.workflow.plan import LEARNED, Plan
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -76,7 +76,7 @@ def test_a_methods_clips_narrow_its_magnifications_and_cells():
 def test_learned_methods_and_their_checkpoints():
     plan = plan_of(DEMO)
     learned = [m for m in plan.methods if plan.learned(m)]
-    assert learned and all(m.split("-")[0] in ("flowmag", "oh2018") for m in learned)
+    assert learned and all(m.split("-")[0] in LEARNED for m in learned)
     for method in plan.methods:
         checkpoint = plan.method_checkpoint(method)
         assert bool(checkpoint) == plan.learned(method)

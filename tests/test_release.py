@@ -147,6 +147,7 @@ def test_magnify_defaults_to_the_released_weights_and_says_so(tmp_path):
         assert f"{method}-demo" in result.stderr and "demo weights" in result.stderr and out.stat().st_size > 0
 
 
+@pytest.mark.slow  # in the slow tier (make test-full), to keep make test within 8 min
 def test_a_fine_tune_starts_from_the_released_weights(tmp_path):
     from motionmag.methods.oh2018 import load_oh2018
     from motionmag.train.oh2018 import OhTask, load_oh2018_config, train_oh2018

@@ -368,6 +368,7 @@ def test_coco_voc_source_reads_instances_with_soft_outlines(coco_voc, tmp_path):
     assert meta["background_file"] in index["backgrounds"] and meta["source"] == "coco-voc"
 
 
+@pytest.mark.slow  # in the slow tier (make test-full), to keep make test within 8 min
 def test_cli_indexes_coco_voc_and_generates_from_the_index(coco_voc, tmp_path):
     coco, voc = coco_voc
     index = motionmag("synth", "index", "--source", "coco-voc", "--coco", str(coco), "--voc", str(voc), "-o", str(tmp_path / "i.json"))
@@ -403,6 +404,7 @@ def test_recipes_in_config_are_valid_and_bad_keys_are_named():
         set_settings(dict(recipe="x", samples=1, sweep=dict(kind="blur", levels=[1, 2, 3])))
 
 
+@pytest.mark.slow  # in the slow tier (make test-full), to keep make test within 8 min
 def test_cli_preview_writes_a_contact_sheet(small_set, tmp_path):
     out = tmp_path / "sheet.png"
     run = motionmag("synth", "preview", str(small_set), "--count", "3", "-o", str(out))

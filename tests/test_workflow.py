@@ -69,6 +69,7 @@ def test_default_config_dry_run_builds_the_dag():
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow  # in the slow tier (make test-full), to keep make test within 8 min
 def test_bad_config_fails_fast_naming_key_and_rule(tmp_path):
     bad = copy.deepcopy(TINY)
     bad["methods"]["phase"]["orientations"] = 0
@@ -141,6 +142,7 @@ def test_tiny_workflow_end_to_end_and_incremental(tmp_path):
     assert not {"render_clip", "render_truth", "demo_pairs", "synth_shard", "synth_manifest"} & set(jobs)
 
 
+@pytest.mark.slow  # in the slow tier (make test-full), to keep make test within 8 min
 def test_paper_config_builds_the_whole_dag(tmp_path):
     """`snakemake --profile slurm -n` as the README types it, after its cluster set-up (`make
     cluster-profile`, here into a temporary config folder): config/paper.yaml from a bare
@@ -355,6 +357,7 @@ def test_oh2018_is_trained_and_used_by_the_workflow(tmp_path):
     assert bad.returncode != 0 and "config key methods.oh2018.variant (read by rule magnify)" in bad.stderr + bad.stdout
 
 
+@pytest.mark.slow  # in the slow tier (make test-full), to keep make test within 8 min
 def test_a_multi_node_variant_is_launched_by_srun_and_a_rendezvous(tmp_path):
     """nodes > 1 routes a variant to rule train_multinode: one SLURM job over the nodes, srun
     starting one torchrun per node, GPUs per node through slurm_extra (the mechanics are tested
