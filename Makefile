@@ -10,15 +10,20 @@ ZOO := $(VENV)/.zoo
 
 .PHONY: demo test test-full report lint clean release-weights cluster-profile
 
+# uv installs in parallel and compiles the bytecode on every core: half of pip's time (BENCHMARKS.md)
+UV := $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
+
+# what the demo needs
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet uv
+	$(UV) -e .
 	touch $(STAMP)
 
-# the optional flow zoo (ptlflow: GMFlow, PWC-Net), so that the tests cover every flow model
+# the tests' extras and the optional flow zoo (ptlflow: GMFlow, PWC-Net), so that the tests cover
+# every flow model
 $(ZOO): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[test,zoo]"
+	$(UV) -e ".[test,zoo]"
 	touch $(ZOO)
 
 demo: $(STAMP)
@@ -54,13 +59,13 @@ $(RELEASE)/flowmag/model.pt: $(STAMP) config/flowmag/release.yaml
 # current folder or in ~/.config/snakemake (or $$XDG_CONFIG_HOME/snakemake)
 PROFILES := $${XDG_CONFIG_HOME:-$$HOME/.config}/snakemake
 cluster-profile: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[cluster]"
+	$(UV) -e ".[cluster]"
 	mkdir -p $(PROFILES)
 	@if [ -d $(PROFILES)/slurm ] && [ ! -L $(PROFILES)/slurm ]; then echo "$(PROFILES)/slurm is a folder of its own: move it away first"; exit 1; fi
 	ln -sfn $(CURDIR)/profiles/slurm $(PROFILES)/slurm
 	@echo "profile linked: now edit the partition in profiles/slurm/config.yaml, then: snakemake --profile slurm"
 
-lint: $(STAMP)
+lint: $(ZOO)
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow/
 

@@ -77,6 +77,24 @@ def test_pair_metrics_by_hand(tmp_path):
     assert ideal["motion_error"] == pytest.approx(0.0, abs=1e-6)
 
 
+def test_pair_alphas_scored_together_as_if_alone(tmp_path):
+    """Several magnifications of one benchmark in one pass (fs estimated once per pair) give each
+    alpha exactly its result alone."""
+    from motionmag.evaluate.pairs import evaluate_pairs_alphas
+
+    write_pair_set(tmp_path / "pairs.h5", [(flat(100), flat(110), "a"), (flat(50), flat(70), "b")])
+    pairs = PairSet(tmp_path / "pairs.h5")
+    magnified = {}
+    for alpha, extra in ((2.0, 10 / 255), (4.0, 0.0)):
+        write_pair_set(tmp_path / f"x{alpha:g}.h5", magnify_pairs(pairs, Brighten(extra=extra), alpha))
+        magnified[alpha] = PairSet(tmp_path / f"x{alpha:g}.h5")
+    together = evaluate_pairs_alphas(pairs, magnified, BrightnessFlow())
+    assert list(together) == [2.0, 4.0]
+    for alpha, out in magnified.items():
+        assert together[alpha] == evaluate_pairs(pairs, out, alpha, BrightnessFlow())
+    assert together[2.0]["motion_error"] > 0.01 and together[4.0]["motion_error"] < 1e-6
+
+
 def test_pair_errors_spread_over_pairs(tmp_path):
     """std and standard error are over pairs, as FlowMag's eval.py prints them."""
     write_pair_set(tmp_path / "pairs.h5", [(flat(100), flat(110), "a"), (flat(100), flat(120), "b"), (flat(100), flat(130), "c")])

@@ -11,6 +11,7 @@ from skimage.metrics import structural_similarity
 
 from conftest import make_renderer
 from motionmag.evaluate import (
+    evaluate_alphas,
     evaluate_clip,
     magnification_error,
     measured_amplification,
@@ -98,3 +99,23 @@ def test_evaluate_clip_scores_each_flow_model_as_if_alone():
         alone = evaluate_clip(inputs, truths, 3.0, {name: model}, truths=truths, regions=regions)[name]
         assert together[name] == alone
     assert together["lk"]["motion_error"] != together["dis"]["motion_error"]
+
+
+def test_evaluate_alphas_scores_each_alpha_as_if_alone():
+    """Several magnifications of one clip in one pass (the input's motion estimated once) give
+    each alpha exactly the result it gets on its own, under every flow model."""
+    renderer = make_renderer(amplitude=0.25, frames=4)
+    inputs = list(renderer.frames())
+    alphas = (2.0, 5.0)
+    outputs = {alpha: list(renderer.frames(alpha * 0.9)) for alpha in alphas}  # a little under
+    truths = {alpha: list(renderer.frames(alpha)) for alpha in alphas}
+    regions = {"object": (renderer.regions(margin=12)[0], renderer.displacements()[0])}
+    models = {"lk": get_flow_model("lk"), "dis": get_flow_model("dis")}
+    together = evaluate_alphas(inputs, outputs, models, truths=truths, regions=regions)
+    assert list(together) == list(alphas)
+    for alpha in alphas:
+        alone = evaluate_clip(inputs, outputs[alpha], alpha, models, truths=truths[alpha], regions=regions)
+        assert together[alpha] == alone
+    assert together[2.0]["lk"]["amplification_object"] != together[5.0]["lk"]["amplification_object"]
+    without_truth = evaluate_alphas(inputs, outputs, models)
+    assert math.isnan(without_truth[2.0]["lk"]["ssim"]) and not math.isnan(without_truth[2.0]["lk"]["motion_error"])

@@ -95,7 +95,9 @@ def test_two_frame_settings_are_static():
 def test_launchers():
     plan = plan_of(PAPER)
     settings = {"gpus": 4, "nodes": 1, "steps": 7}
-    assert plan.torchrun(settings).endswith("--standalone --nnodes 1 --nproc_per_node 4")
+    assert plan.launcher(settings).endswith("--standalone --nnodes 1 --nproc_per_node 4")
+    one = plan.launcher({"gpus": 1, "nodes": 1})  # one process: python itself, no torchrun agent
+    assert "torch.distributed" not in one and one.split()[-1].endswith(("python", "python3"))
     assert plan.steps_flag(settings) == "--steps 7" and plan.steps_flag({}) == ""
     config = copy.deepcopy(PAPER)
     variant = next(iter(config["training"]["flowmag"]))

@@ -234,12 +234,12 @@ def test_magnify_pair_set_passes_amp_off_and_magnify_pairs_runs_without_it(tmp_p
         return Scale()
 
     monkeypatch.setattr(motionmag.methods, "get_magnifier", fake_get_magnifier)
-    magnify_pair_set(tmp_path / "pairs.h5", "flowmag-raft", {"checkpoint": "m.pt"}, 2.0, tmp_path / "out.h5",
+    magnify_pair_set(tmp_path / "pairs.h5", "flowmag-raft", {"checkpoint": "m.pt"}, [2.0], [tmp_path / "out.h5"],
                      crop=None, protocol="paper")
     assert built["amp"] is False and built["checkpoint"] == "m.pt"
     assert PairSet(tmp_path / "out.h5")[0][1].dtype == np.float32
     built.clear()
-    magnify_pair_set(tmp_path / "pairs.h5", "flowmag-raft", {"checkpoint": "m.pt"}, 2.0, tmp_path / "out8.h5", crop=None)
+    magnify_pair_set(tmp_path / "pairs.h5", "flowmag-raft", {"checkpoint": "m.pt"}, [2.0], [tmp_path / "out8.h5"], crop=None)
     assert "amp" not in built and PairSet(tmp_path / "out8.h5")[0][1].dtype == np.uint8
     # a magnifier built with amp on runs without it under the paper protocol, and gets it back
     scale = Scale()
@@ -307,8 +307,8 @@ def test_a_pair_cell_records_its_protocol(tmp_path):
     rows = {}
     for protocol in ("corrected", "paper"):
         out = tmp_path / f"{protocol}.h5"
-        magnify_pair_set(tmp_path / "pairs.h5", "linear", {"mode": "static"}, 2.0, out, crop=None, protocol=protocol)
-        (rows[protocol],) = evaluate_pair_cells("bench", "linear", ["lk"], 2.0, tmp_path / "pairs.h5", out,
+        magnify_pair_set(tmp_path / "pairs.h5", "linear", {"mode": "static"}, [2.0], [out], crop=None, protocol=protocol)
+        (rows[protocol],) = evaluate_pair_cells("bench", "linear", ["lk"], [2.0], tmp_path / "pairs.h5", [out],
                                                 [tmp_path / f"{protocol}.csv"], crop=None,
                                                 method_settings={"mode": "static"}, protocol=protocol)
         written = pd.read_csv(tmp_path / f"{protocol}.csv")

@@ -124,7 +124,8 @@ def test_tiny_workflow_end_to_end_and_incremental(tmp_path):
     nothing = snakemake(tmp_path, "-n")
     assert "Nothing to be done" in nothing.stdout + nothing.stderr
 
-    # a new alpha: its cells and the tables, nothing at the alphas already done, no sweep
+    # a new alpha: one job per benchmark and method magnifies and scores every alpha, so each of
+    # them runs again; the tables too; no sweep, no clip, no data
     more = copy.deepcopy(TINY_EVAL)
     more["alphas"] = [4, 8]
     jobs = planned_jobs(snakemake(tmp_path, "-n", config=more))

@@ -19,6 +19,8 @@ from motionmag.workflow.common import read_meta
 from motionmag.workflow.provenance import checkpoint_sha256, settings_hash
 from motionmag.workflow.tables import sweep_table, tables
 
+ROOT = Path(__file__).resolve().parents[1]
+
 RENDER = {
     "width": 40, "height": 32, "frames": 4, "fps": 12, "object": "chelsea", "background": "gravel",
     "object_motion": {"amplitude": 0.3, "frequency": 2.0, "direction": 0},
@@ -192,14 +194,14 @@ def test_magnify_side_by_side_and_evaluate_a_rendered_clip(tmp_path):
 
     render_clip(RENDER, tmp_path / "clip", tmp_path / "clip.json")
     render_clip(RENDER, tmp_path / "truth", tmp_path / "truth.json", alpha=4.0)
-    magnify(tmp_path / "clip", tmp_path / "clip.json", "linear", {"mode": "static"}, 4.0, tmp_path / "mag",
-            video=tmp_path / "mag.mp4", threads=1)
+    magnify(tmp_path / "clip", tmp_path / "clip.json", "linear", {"mode": "static"}, [4.0], [tmp_path / "mag"],
+            videos=[tmp_path / "mag.mp4"], threads=1)
     assert len(frames_of(tmp_path / "mag")) == 4 and (tmp_path / "mag.mp4").stat().st_size
     side_by_side(tmp_path / "clip", [tmp_path / "mag"], tmp_path / "clip.json", ["input", "linear x4"],
                  tmp_path / "sbs.mp4", tmp_path / "slices.png")
     assert (tmp_path / "sbs.mp4").stat().st_size and (tmp_path / "slices.png").stat().st_size
-    rows = evaluate_cell("tiny", "linear", ["dis", "lk"], 4.0, tmp_path / "clip", tmp_path / "clip.json",
-                         tmp_path / "mag", [tmp_path / "dis.csv", tmp_path / "lk.csv"], truth=tmp_path / "truth",
+    rows = evaluate_cell("tiny", "linear", ["dis", "lk"], [4.0], tmp_path / "clip", tmp_path / "clip.json",
+                         [tmp_path / "mag"], [tmp_path / "dis.csv", tmp_path / "lk.csv"], truth=[tmp_path / "truth"],
                          method_settings={"mode": "static"}, region_margin=2, threads=1)
     assert [r["flow"] for r in rows] == ["dis", "lk"]
     for flow in ("dis", "lk"):
@@ -208,7 +210,33 @@ def test_magnify_side_by_side_and_evaluate_a_rendered_clip(tmp_path):
         assert {"ssim", "amplification_object", "config_hash", "code_version"} <= set(cell.columns)
     assert rows[0]["config_hash"] != rows[1]["config_hash"]  # the flow model is part of the settings
     with pytest.raises(ValueError):
-        evaluate_cell("tiny", "linear", ["dis"], 4.0, tmp_path / "clip", tmp_path / "clip.json", tmp_path / "mag", [])
+        evaluate_cell("tiny", "linear", ["dis"], [4.0], tmp_path / "clip", tmp_path / "clip.json", [tmp_path / "mag"], [])
+
+
+@pytest.mark.parametrize("method, checkpoint", [
+    ("linear", None), ("phase", None), ("oh2018", "oh2018_demo.pt"), ("flowmag", "flowmag_demo.pt"),
+])
+def test_one_job_magnifies_and_scores_every_alpha_as_separate_jobs_would(tmp_path, method, checkpoint):
+    """magnify and evaluate_cell take every alpha of a clip and method in one job (the method built
+    once, the input's motion estimated once): the frames and cells equal one alpha at a time."""
+    from motionmag.workflow.evaluate import evaluate_cell
+    from motionmag.workflow.magnify import magnify
+
+    render_clip(RENDER, tmp_path / "clip", tmp_path / "clip.json")
+    clip, meta, alphas, settings = tmp_path / "clip", tmp_path / "clip.json", [2.0, 5.0], {}
+    checkpoint = checkpoint and ROOT / "resources" / "release" / checkpoint  # the released demo weights
+    magnify(clip, meta, method, settings, alphas, [tmp_path / "x2", tmp_path / "x5"], checkpoint=checkpoint, threads=1)
+    for alpha in alphas:
+        magnify(clip, meta, method, settings, [alpha], [tmp_path / f"alone{alpha:g}"], checkpoint=checkpoint, threads=1)
+        assert all(np.array_equal(a, b) for a, b in zip(frames_of(tmp_path / f"x{alpha:g}"),
+                                                        frames_of(tmp_path / f"alone{alpha:g}"), strict=True))
+    together = evaluate_cell("tiny", method, ["lk"], alphas, clip, meta, [tmp_path / "x2", tmp_path / "x5"],
+                             [tmp_path / "x2.csv", tmp_path / "x5.csv"], method_settings=settings, region_margin=2,
+                             checkpoint=checkpoint)
+    for alpha, row in zip(alphas, together):
+        alone = evaluate_cell("tiny", method, ["lk"], [alpha], clip, meta, [tmp_path / f"alone{alpha:g}"],
+                              [tmp_path / "alone.csv"], method_settings=settings, region_margin=2, checkpoint=checkpoint)
+        assert row == alone[0]
 
 
 def test_analyze_clip_finds_the_rendered_motion(tmp_path):

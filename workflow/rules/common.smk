@@ -41,3 +41,21 @@ def gpu_if_learned(wildcards):
 def all_flow_weights(wildcards):
     """The checkpoints the evaluation flow models need (none for the weight-free ones)."""
     return [PLAN.weight_paths[flow] for flow in PLAN.flows if flow in PLAN.weight_paths]
+
+
+# alpha is not a wildcard: one job covers every alpha (as floats for the scripts)
+ALPHAS = [float(alpha) for alpha in PLAN.alphas]
+
+
+def per_alpha(pattern):
+    """One path per alpha, the other wildcards kept."""
+    return expand(pattern, alpha=PLAN.alphas, allow_missing=True)
+
+
+def cells(benchmark):
+    """A benchmark x method job's result cells, alpha by alpha, each in the flow models' order."""
+    return [
+        f"results/eval/{{{benchmark}}}/{{method}}/{flow}/x{alpha}.csv"
+        for alpha in PLAN.alphas
+        for flow in PLAN.flows
+    ]

@@ -1,36 +1,36 @@
-# One small result file per cell: clip x method x evaluation flow model x alpha; one job scores a
-# magnified clip (or pair benchmark) under every evaluation flow model, so its frames are read once.
+# One small result file per cell: clip x method x evaluation flow model x alpha. One job scores a
+# method's magnifications of a clip (or pair benchmark) at every alpha under every evaluation flow
+# model: its frames are read once and the input's own motion is estimated once.
 
 
 rule evaluate_cell:
     input:
         frames="results/clips/{clip}/frames",
         meta="results/clips/{clip}/meta.json",
-        magnified="results/magnified/{clip}/{method}/x{alpha}",
+        magnified=per_alpha("results/magnified/{clip}/{method}/x{alpha}"),
         truth=lambda w: (
-            f"results/clips/{w.clip}/truth/x{w.alpha}"
+            per_alpha(f"results/clips/{w.clip}/truth/x{{alpha}}")
             if w.clip in PLAN.rendered
             else []
         ),
         weights=all_flow_weights,
         checkpoint=method_checkpoint,
     output:
-        expand(
-            "results/eval/{{clip}}/{{method}}/{flow}/x{{alpha}}.csv", flow=PLAN.flows
-        ),
+        cells("clip"),
     log:
-        "logs/evaluate_cell/{clip}/{method}/x{alpha}.log",
+        "logs/evaluate_cell/{clip}/{method}.log",
     benchmark:
-        "benchmarks/evaluate_cell/{clip}/{method}/x{alpha}.tsv"
+        "benchmarks/evaluate_cell/{clip}/{method}.tsv"
     conda:
         "../../envs/motionmag.yaml"
     threads: 1  # locally two such jobs share the cores better than one at 2 threads; profiles set more
     resources:
         gpu=int(PLAN.network_flows()),
         mem_mb=mem_mb(4000),
-        runtime=30,
+        runtime=30 * len(PLAN.alphas),
     params:
         flows=PLAN.flows,
+        alphas=ALPHAS,
         method_settings=lambda wildcards: config["methods"][wildcards.method],
         region_margin=config["evaluation"]["region_margin"],
         device=config["device"],
@@ -44,27 +44,25 @@ rule evaluate_cell:
 rule evaluate_pairs:
     input:
         pairs=lambda w: PLAN.pair_set_file(PLAN.pair_benchmarks[w.pairbench]["pairs"]),
-        magnified="results/magnified/{pairbench}/{method}/x{alpha}.h5",
+        magnified=per_alpha("results/magnified/{pairbench}/{method}/x{alpha}.h5"),
         weights=all_flow_weights,
         checkpoint=method_checkpoint,
     output:
-        expand(
-            "results/eval/{{pairbench}}/{{method}}/{flow}/x{{alpha}}.csv",
-            flow=PLAN.flows,
-        ),
+        cells("pairbench"),
     log:
-        "logs/evaluate_pairs/{pairbench}/{method}/x{alpha}.log",
+        "logs/evaluate_pairs/{pairbench}/{method}.log",
     benchmark:
-        "benchmarks/evaluate_pairs/{pairbench}/{method}/x{alpha}.tsv"
+        "benchmarks/evaluate_pairs/{pairbench}/{method}.tsv"
     conda:
         "../../envs/motionmag.yaml"
     threads: 1  # locally two such jobs share the cores better than one at 2 threads; profiles set more
     resources:
         gpu=int(PLAN.network_flows()),
         mem_mb=mem_mb(4000),
-        runtime=60,
+        runtime=60 * len(PLAN.alphas),
     params:
         flows=PLAN.flows,
+        alphas=ALPHAS,
         pair_benchmark=lambda wildcards: PLAN.pair_benchmarks[wildcards.pairbench],
         method_settings=lambda wildcards: PLAN.two_frame_settings(wildcards.method),
         device=config["device"],

@@ -1,5 +1,5 @@
 # Every clip x method x alpha, magnified to lossless PNG frames and a playable video, plus what
-# people look at.
+# people look at. One job per clip and method magnifies every alpha (the method is built once).
 
 
 rule magnify:
@@ -8,26 +8,30 @@ rule magnify:
         meta="results/clips/{clip}/meta.json",
         checkpoint=method_checkpoint,
     output:
-        frames=directory("results/magnified/{clip}/{method}/x{alpha}"),
-        video=report(
-            "results/videos/{clip}/{method}_x{alpha}.mp4",
-            caption="../report/video.rst",
-            category="3. Videos",
-            subcategory="{clip}",
-            labels={"clip": "{clip}", "method": "{method}", "alpha": "{alpha}"},
-        ),
+        frames=directory(per_alpha("results/magnified/{clip}/{method}/x{alpha}")),
+        videos=[
+            report(
+                f"results/videos/{{clip}}/{{method}}_x{alpha}.mp4",
+                caption="../report/video.rst",
+                category="3. Videos",
+                subcategory="{clip}",
+                labels={"clip": "{clip}", "method": "{method}", "alpha": alpha},
+            )
+            for alpha in PLAN.alphas
+        ],
     log:
-        "logs/magnify/{clip}/{method}/x{alpha}.log",
+        "logs/magnify/{clip}/{method}.log",
     benchmark:
-        "benchmarks/magnify/{clip}/{method}/x{alpha}.tsv"
+        "benchmarks/magnify/{clip}/{method}.tsv"
     conda:
         "../../envs/motionmag.yaml"
     threads: 1  # locally two such jobs share the cores better than one at 2 threads; profiles set more
     resources:
         gpu=gpu_if_learned,
         mem_mb=mem_mb(4000),
-        runtime=60,
+        runtime=60 * len(PLAN.alphas),
     params:
+        alphas=ALPHAS,
         settings=lambda wildcards: PLAN.method_settings(wildcards.method),
         device=config["device"],
         crf=config["videos"]["crf"],
@@ -70,25 +74,27 @@ rule side_by_side:
         "../scripts/side_by_side.py"
 
 
-# Pair benchmarks: every pair (cropped as the benchmark says) magnified as a two-frame clip.
+# Pair benchmarks: every pair (cropped as the benchmark says) magnified as a two-frame clip, at
+# every alpha.
 rule magnify_pairs:
     input:
         pairs=lambda w: PLAN.pair_set_file(PLAN.pair_benchmarks[w.pairbench]["pairs"]),
         checkpoint=method_checkpoint,
     output:
-        "results/magnified/{pairbench}/{method}/x{alpha}.h5",
+        per_alpha("results/magnified/{pairbench}/{method}/x{alpha}.h5"),
     log:
-        "logs/magnify_pairs/{pairbench}/{method}/x{alpha}.log",
+        "logs/magnify_pairs/{pairbench}/{method}.log",
     benchmark:
-        "benchmarks/magnify_pairs/{pairbench}/{method}/x{alpha}.tsv"
+        "benchmarks/magnify_pairs/{pairbench}/{method}.tsv"
     conda:
         "../../envs/motionmag.yaml"
     threads: 1  # locally two such jobs share the cores better than one at 2 threads; profiles set more
     resources:
         gpu=gpu_if_learned,
         mem_mb=mem_mb(4000),
-        runtime=60,
+        runtime=60 * len(PLAN.alphas),
     params:
+        alphas=ALPHAS,
         pair_benchmark=lambda wildcards: PLAN.pair_benchmarks[wildcards.pairbench],
         settings=lambda wildcards: PLAN.two_frame_settings(wildcards.method),
         device=config["device"],

@@ -38,7 +38,7 @@ rule train_flowmag:
         mem_mb=mem_mb(8000),
         runtime=60,
     params:
-        launcher=lambda wildcards: PLAN.torchrun(
+        launcher=lambda wildcards: PLAN.launcher(
             PLAN.variants["flowmag"][wildcards.variant]
         ),
         out_dir=lambda wildcards: f"results/train/flowmag/{wildcards.variant}",
@@ -87,7 +87,7 @@ rule train_synthetic:
         mem_mb=mem_mb(8000),
         runtime=60,
     params:
-        launcher=lambda w: PLAN.torchrun(PLAN.variants[w.model][w.variant]),
+        launcher=lambda w: PLAN.launcher(PLAN.variants[w.model][w.variant]),
         out_dir=lambda w: f"results/train/{w.model}/{w.variant}",
         steps=lambda w: PLAN.steps_flag(PLAN.variants[w.model][w.variant]),
         device=config["device"],

@@ -1,6 +1,6 @@
 """Evaluation: FlowMag's motion and magnification errors, SSIM, PSNR, measured amplification."""
 
-from motionmag.evaluate.clip import evaluate_clip
+from motionmag.evaluate.clip import evaluate_alphas, evaluate_clip
 from motionmag.evaluate.metrics import (
     magnification_error,
     measured_amplification,
@@ -11,6 +11,7 @@ from motionmag.evaluate.metrics import (
 )
 
 __all__ = [
+    "evaluate_alphas",
     "evaluate_clip",
     "magnification_error",
     "measured_amplification",

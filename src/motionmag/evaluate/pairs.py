@@ -20,7 +20,7 @@ Two protocols (config ``evaluation.protocol``):
 from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import cv2
 import numpy as np
@@ -174,25 +174,39 @@ def evaluate_pairs(pairs: PairSet, magnified: PairSet, alpha: float, flow_model:
     """Motion and magnification error over the benchmark's pairs: ``<metric>``, ``_std`` and
     ``_sem`` (over pairs, as FlowMag's eval.py prints them) and ``pairs``. ``protocol``: see the
     module's docstring; the magnified file must have been made under the same one."""
+    return evaluate_pairs_alphas(pairs, {alpha: magnified}, flow_model, crop, limit, device, progress, protocol)[alpha]
+
+
+def evaluate_pairs_alphas(pairs: PairSet, magnified: Mapping[float, PairSet], flow_model: FlowModel,
+                          crop: int | None = None, limit: int | None = None, device: str | torch.device = "cpu",
+                          progress: bool = False, protocol: str = "corrected") -> dict[float, dict[str, float]]:
+    """:func:`evaluate_pairs` for several magnifications of one benchmark (``magnified``: alpha ->
+    pair file): the input motion fs = F(I0, I1) is estimated once per pair and shared by every
+    alpha, so each alpha's result equals its evaluation alone. Returns alpha -> metrics."""
     device = torch.device(device)
     paper = check_protocol(protocol) == "paper"
     indices = pair_indices(len(pairs), limit)
-    if len(magnified) != len(indices):
-        raise MotionmagError(f"{magnified.path}: {len(magnified)} magnified pairs for {len(indices)} benchmark pairs (remake it)")
-    if len(magnified) and (magnified[0][1].dtype == np.float32) != paper:
-        kind = "float32" if magnified[0][1].dtype == np.float32 else "uint8"
-        raise MotionmagError(f"{magnified.path}: {kind} magnified frames, not those of the {protocol} protocol (remake it)")
-    series: dict[str, list[float]] = {"motion_error": [], "magnification_error": []}
+    for out in magnified.values():
+        if len(out) != len(indices):
+            raise MotionmagError(f"{out.path}: {len(out)} magnified pairs for {len(indices)} benchmark pairs (remake it)")
+        if len(out) and (out[0][1].dtype == np.float32) != paper:
+            kind = "float32" if out[0][1].dtype == np.float32 else "uint8"
+            raise MotionmagError(f"{out.path}: {kind} magnified frames, not those of the {protocol} protocol (remake it)")
+    series = {alpha: {"motion_error": [], "magnification_error": []} for alpha in magnified}
     with torch.no_grad(), _batch_statistics(flow_model, paper):
         for k, (a, b, _) in enumerate(tqdm(benchmark_pairs(pairs, crop, limit, protocol), total=len(indices),
                                            disable=not progress)):
             x0, x1 = frame_to_tensor(a, device), frame_to_tensor(b, device)
-            y1 = frame_to_tensor(magnified[k][1], device)
-            fs, fp = flow_model(x0, x1), flow_model(x0, y1)
-            series["motion_error"].append(float(motion_error(fp, fs, alpha)))
-            series["magnification_error"].append(float(magnification_error(fp, fs, alpha)))
-    result: dict[str, float] = {"pairs": len(indices)}
-    for metric, values in series.items():
-        mean, std, sem = summarize(values, ddof=0, skip_nan=False) if paper else summarize(values)
-        result.update({metric: mean, f"{metric}_std": std, f"{metric}_sem": sem})
-    return result
+            fs = flow_model(x0, x1)
+            for alpha, out in magnified.items():
+                fp = flow_model(x0, frame_to_tensor(out[k][1], device))
+                series[alpha]["motion_error"].append(float(motion_error(fp, fs, alpha)))
+                series[alpha]["magnification_error"].append(float(magnification_error(fp, fs, alpha)))
+    results = {}
+    for alpha, metrics in series.items():
+        result: dict[str, float] = {"pairs": len(indices)}
+        for metric, values in metrics.items():
+            mean, std, sem = summarize(values, ddof=0, skip_nan=False) if paper else summarize(values)
+            result.update({metric: mean, f"{metric}_std": std, f"{metric}_sem": sem})
+        results[alpha] = result
+    return results

@@ -24,44 +24,46 @@ def _flow_model(flow: str, device: str, weights_manifest=None, weights_dir=None)
     return get_flow_model(flow, device=device, preset="eval", store=store)
 
 
-def _check_outputs(flows: list[str], out_csvs: list) -> None:
-    if len(flows) != len(out_csvs):
-        raise ValueError(f"{len(flows)} evaluation flow models but {len(out_csvs)} result files")
+def _cell_files(flows: list[str], alphas: list[float], out_csvs: list) -> dict[tuple[float, str], str | Path]:
+    """(alpha, flow) -> result file, from ``out_csvs`` listed alpha by alpha, each in ``flows``' order."""
+    if len(out_csvs) != len(alphas) * len(flows):
+        raise ValueError(f"{len(alphas)} alphas x {len(flows)} evaluation flow models but {len(out_csvs)} result files")
+    return dict(zip(((alpha, flow) for alpha in alphas for flow in flows), out_csvs))
 
 
-def evaluate_cell(clip: str, method: str, flows: list[str], alpha: float, frames: str | Path, meta: str | Path,
-                  magnified: str | Path, out_csvs: list[str | Path], truth: str | Path | None = None,
-                  method_settings: dict | None = None, region_margin: int = 8, device: str = "cpu",
-                  checkpoint: str | Path | None = None, weights_manifest: str | Path | None = None,
-                  weights_dir: str | Path | None = None, threads: int | None = None) -> list[dict]:
-    """The result cells of one magnified clip: its metrics under each flow model in ``flows``, one
-    CSV each (``out_csvs``, in the same order). ``truth``: the ground-truth magnified frames of a
-    rendered clip; ``checkpoint``: a learned method's model (its sha256 goes into the cells)."""
+def evaluate_cell(clip: str, method: str, flows: list[str], alphas: list[float], frames: str | Path,
+                  meta: str | Path, magnified: list[str | Path], out_csvs: list[str | Path],
+                  truth: list[str | Path] | None = None, method_settings: dict | None = None,
+                  region_margin: int = 8, device: str = "cpu", checkpoint: str | Path | None = None,
+                  weights_manifest: str | Path | None = None, weights_dir: str | Path | None = None,
+                  threads: int | None = None) -> list[dict]:
+    """The result cells of one clip magnified by one method at every alpha (``magnified``: one
+    frame folder per alpha): its metrics under each flow model in ``flows``, one CSV per alpha and
+    flow model (``out_csvs``, alpha by alpha, each in ``flows``' order). The input clip's motion is
+    estimated once for every alpha (motionmag.evaluate.evaluate_alphas). ``truth``: the
+    ground-truth magnified frames of a rendered clip, one folder per alpha; ``checkpoint``: a
+    learned method's model (its sha256 goes into the cells)."""
     import torch
 
-    from motionmag.synth.clips import DemoClip, DemoRenderer
-    from motionmag.evaluate import evaluate_clip
+    from motionmag.evaluate import evaluate_alphas
     from motionmag.io import open_video
 
-    _check_outputs(flows, out_csvs)
+    files = _cell_files(flows, alphas, out_csvs)
+    if len(magnified) != len(alphas) or (truth and len(truth) != len(alphas)):
+        raise ValueError(f"{len(alphas)} alphas but {len(magnified)} magnified clips and {len(truth or [])} truths")
     set_threads(threads)
     info = read_meta(meta)
-    regions = None
-    if info.get("render"):
-        renderer = DemoRenderer(DemoClip.from_dict(info["render"]))
-        obj_region, bg_region = renderer.regions(margin=region_margin)
-        obj, bg = renderer.displacements()
-        regions = {"object": (obj_region, obj), "background": (bg_region, bg)}
+    regions = _regions(info, region_margin) if info.get("render") else None
     digest = checkpoint_sha256(checkpoint)
     inputs = open_video(frames, fps=info["fps"])
-    outputs = open_video(magnified, fps=info["fps"])
-    truths = open_video(truth, fps=info["fps"]) if truth else None
+    outputs = {alpha: open_video(folder, fps=info["fps"]) for alpha, folder in zip(alphas, magnified)}
+    truths = {alpha: open_video(folder, fps=info["fps"]) for alpha, folder in zip(alphas, truth)} if truth else None
     flow_models = {flow: _flow_model(flow, device, weights_manifest, weights_dir) for flow in flows}
     with torch.inference_mode():
-        results = evaluate_clip(inputs, outputs, alpha, flow_models, truths=truths, regions=regions, device=device)
+        results = evaluate_alphas(inputs, outputs, flow_models, truths=truths, regions=regions, device=device)
     rows = []
-    for flow, out_csv in zip(flows, out_csvs):
-        row = dict(benchmark=clip, kind="clip", method=method, flow=flow, alpha=alpha, **results[flow])
+    for (alpha, flow), out_csv in files.items():
+        row = dict(benchmark=clip, kind="clip", method=method, flow=flow, alpha=alpha, **results[alpha][flow])
         for name in ("object", "background"):  # the same columns for every cell
             row.setdefault(f"amplification_{name}", math.nan)
             row.setdefault(f"residual_px_{name}", math.nan)
@@ -72,35 +74,52 @@ def evaluate_cell(clip: str, method: str, flows: list[str], alpha: float, frames
     return rows
 
 
-def evaluate_pairs(benchmark: str, method: str, flows: list[str], alpha: float, pairs: str | Path,
-                   magnified: str | Path, out_csvs: list[str | Path], crop: int | None = None,
+def _regions(info: dict, margin: int) -> dict[str, tuple]:
+    """A rendered clip's object and background regions with their true displacements."""
+    from motionmag.synth.clips import DemoClip, DemoRenderer
+
+    renderer = DemoRenderer(DemoClip.from_dict(info["render"]))
+    obj_region, bg_region = renderer.regions(margin=margin)
+    obj, bg = renderer.displacements()
+    return {"object": (obj_region, obj), "background": (bg_region, bg)}
+
+
+def evaluate_pairs(benchmark: str, method: str, flows: list[str], alphas: list[float], pairs: str | Path,
+                   magnified: list[str | Path], out_csvs: list[str | Path], crop: int | None = None,
                    limit: int | None = None, method_settings: dict | None = None, device: str = "cpu",
                    checkpoint: str | Path | None = None, weights_manifest: str | Path | None = None,
                    weights_dir: str | Path | None = None, protocol: str = "corrected",
                    threads: int | None = None) -> list[dict]:
-    """The result cells of a magnified pair benchmark (FlowMag's test protocol), one per flow
-    model in ``flows`` (``out_csvs`` in the same order); ``protocol`` ``paper`` scores as FlowMag's
-    eval.py does (motionmag.evaluate.pairs)."""
+    """The result cells of a pair benchmark magnified by one method at every alpha (FlowMag's test
+    protocol; ``magnified``: one pair file per alpha), one per alpha and flow model (``out_csvs``,
+    alpha by alpha, each in ``flows``' order); ``protocol`` ``paper`` scores as FlowMag's eval.py
+    does (motionmag.evaluate.pairs)."""
     import torch
 
     from motionmag.data.h5 import fingerprint
     from motionmag.data.pairs import PairSet
-    from motionmag.evaluate.pairs import check_protocol
-    from motionmag.evaluate.pairs import evaluate_pairs as score_pairs
+    from motionmag.evaluate.pairs import check_protocol, evaluate_pairs_alphas
 
     check_protocol(protocol)
-    _check_outputs(flows, out_csvs)
+    files = _cell_files(flows, alphas, out_csvs)
+    if len(magnified) != len(alphas):
+        raise ValueError(f"{len(alphas)} alphas but {len(magnified)} magnified pair files")
     set_threads(threads)
     digest = checkpoint_sha256(checkpoint)
-    rows = []
-    for flow, out_csv in zip(flows, out_csvs):
+    data = fingerprint(pairs)
+    results = {}
+    for flow in flows:
         flow_model = _flow_model(flow, device, weights_manifest, weights_dir)
+        outputs = {alpha: PairSet(path) for alpha, path in zip(alphas, magnified)}
         with torch.inference_mode():
-            metrics = score_pairs(PairSet(pairs), PairSet(magnified), alpha, flow_model, crop, limit,
-                                  device=device, progress=True, protocol=protocol)
-        row = dict(benchmark=benchmark, kind="pairs", method=method, flow=flow, alpha=alpha, **metrics)
+            for alpha, metrics in evaluate_pairs_alphas(PairSet(pairs), outputs, flow_model, crop, limit, device=device,
+                                                        progress=True, protocol=protocol).items():
+                results[alpha, flow] = metrics
+    rows = []
+    for (alpha, flow), out_csv in files.items():
+        row = dict(benchmark=benchmark, kind="pairs", method=method, flow=flow, alpha=alpha, **results[alpha, flow])
         row.update(provenance(digest, method, method_settings, flow, alpha, crop, limit, protocol),
-                   protocol=protocol, data_fingerprint=fingerprint(pairs))
+                   protocol=protocol, data_fingerprint=data)
         write_csv([row], out_csv)
         log(f"{benchmark} {method} x{alpha:g} under {flow} ({protocol} protocol) -> {out_csv}")
         rows.append(row)

@@ -12,11 +12,12 @@ from pathlib import Path
 from motionmag.workflow.common import log, read_meta, set_threads, with_checkpoint
 
 
-def magnify(frames: str | Path, meta: str | Path, method: str, settings: dict, alpha: float,
-            out_frames: str | Path, video: str | Path | None = None, crf: int = 18, device: str = "cpu",
-            checkpoint: str | Path | None = None, threads: int | None = None) -> None:
-    """Magnify a clip's frames into lossless PNG frames and, with ``video``, the same frames as a
-    browser-playable H.264 file (written in the same pass). ``checkpoint``: a learned method's model."""
+def magnify(frames: str | Path, meta: str | Path, method: str, settings: dict, alphas: list[float],
+            out_frames: list[str | Path], videos: list[str | Path] | None = None, crf: int = 18,
+            device: str = "cpu", checkpoint: str | Path | None = None, threads: int | None = None) -> None:
+    """Magnify a clip's frames by every alpha in ``alphas`` into lossless PNG frames (``out_frames``,
+    one folder per alpha) and, with ``videos``, the same frames as browser-playable H.264 files
+    (written in the same pass). One method, built once (``checkpoint``: a learned method's model)."""
     from contextlib import ExitStack
 
     from tqdm import tqdm
@@ -24,18 +25,22 @@ def magnify(frames: str | Path, meta: str | Path, method: str, settings: dict, a
     from motionmag.io import open_video, open_writer
     from motionmag.methods import get_magnifier
 
+    videos = videos or [None] * len(alphas)
+    if not len(alphas) == len(out_frames) == len(videos):
+        raise ValueError(f"{len(alphas)} alphas but {len(out_frames)} frame folders and {len(videos)} videos")
     set_threads(threads)
     info = read_meta(meta)
     magnifier = get_magnifier(method, fps=info["fps"], device=device, **with_checkpoint(settings, checkpoint))
-    reader = open_video(frames, fps=info["fps"])
-    with ExitStack() as stack:
-        writers = [stack.enter_context(open_writer(out_frames, info["fps"]))]
-        if video is not None:
-            writers.append(stack.enter_context(open_writer(video, info["fps"], crf=crf)))
-        for frame in tqdm(magnifier.magnify(reader, alpha), total=len(reader), desc=f"{method} x{alpha:g}"):
-            for writer in writers:
-                writer.write(frame)
-    log(f"{method} x{alpha:g}: {len(reader)} frames -> {out_frames}")
+    for alpha, folder, video in zip(alphas, out_frames, videos):
+        reader = open_video(frames, fps=info["fps"])
+        with ExitStack() as stack:
+            writers = [stack.enter_context(open_writer(folder, info["fps"]))]
+            if video is not None:
+                writers.append(stack.enter_context(open_writer(video, info["fps"], crf=crf)))
+            for frame in tqdm(magnifier.magnify(reader, alpha), total=len(reader), desc=f"{method} x{alpha:g}"):
+                for writer in writers:
+                    writer.write(frame)
+        log(f"{method} x{alpha:g}: {len(reader)} frames -> {folder}")
 
 
 def side_by_side_video(frame_dirs: list[str | Path], labels: list[str], meta: str | Path, out_path: str | Path,
@@ -78,22 +83,27 @@ def side_by_side(frames: str | Path, magnified: list[str | Path], meta: str | Pa
     log(f"{len(frame_dirs)} panels -> {video}, {slices}")
 
 
-def magnify_pairs(pairs: str | Path, method: str, settings: dict, alpha: float, out: str | Path,
+def magnify_pairs(pairs: str | Path, method: str, settings: dict, alphas: list[float], out: list[str | Path],
                   crop: int | None = None, limit: int | None = None, device: str = "cpu",
                   protocol: str = "corrected", checkpoint: str | Path | None = None,
                   threads: int | None = None) -> int:
-    """Magnify a pair benchmark (each pair a two-frame clip, cropped as the benchmark says) into a
-    pair file of (magnified I0, magnified I1): uint8 PNG, or under the ``paper`` protocol float32
-    frames magnified in float32 (motionmag.evaluate.pairs). Returns the number of pairs."""
+    """Magnify a pair benchmark (each pair a two-frame clip, cropped as the benchmark says) by every
+    alpha in ``alphas`` into pair files of (magnified I0, magnified I1), one per alpha (``out``):
+    uint8 PNG, or under the ``paper`` protocol float32 frames magnified in float32
+    (motionmag.evaluate.pairs). Returns the number of pairs."""
     from motionmag.data.pairs import PairSet, write_pair_set
     from motionmag.evaluate.pairs import magnify_pairs as magnified_pairs
     from motionmag.evaluate.pairs import protocol_settings
     from motionmag.methods import get_magnifier
 
+    if len(alphas) != len(out):
+        raise ValueError(f"{len(alphas)} alphas but {len(out)} pair files")
     set_threads(threads)
     settings = protocol_settings(method, with_checkpoint(settings, checkpoint), protocol)
     magnifier = get_magnifier(method, device=device, **settings)
-    magnified = magnified_pairs(PairSet(pairs), magnifier, alpha, crop, limit, progress=True, protocol=protocol)
-    count = write_pair_set(out, magnified, encoding="npy" if protocol == "paper" else "png")
-    log(f"{count} pairs magnified ({method} x{alpha:g}, {protocol} protocol) -> {out}")
+    count = 0
+    for alpha, path in zip(alphas, out):
+        magnified = magnified_pairs(PairSet(pairs), magnifier, alpha, crop, limit, progress=True, protocol=protocol)
+        count = write_pair_set(path, magnified, encoding="npy" if protocol == "paper" else "png")
+        log(f"{count} pairs magnified ({method} x{alpha:g}, {protocol} protocol) -> {path}")
     return count

@@ -363,8 +363,11 @@ class Plan:
         return [v for v, settings in self.variants[model].items() if settings["nodes"] == 1]
 
     @staticmethod
-    def torchrun(settings: dict) -> str:
-        """A single-node training job: torchrun, one process per GPU (one on a CPU)."""
+    def launcher(settings: dict) -> str:
+        """A single-node training job: torchrun, one process per GPU; one process (on one GPU or
+        the CPU) starts alone, as torchrun's agent would cost it a second torch import."""
+        if settings["gpus"] <= 1:
+            return _python()
         return f"{_python()} -m torch.distributed.run --standalone --nnodes 1 --nproc_per_node {settings['gpus']}"
 
     def multinode_launcher(self, run: str) -> str:
