@@ -1,8 +1,8 @@
-# Learned magnifiers, one run folder per variant, launched by torchrun (one process per GPU;
-# `gpus` and `nodes` per variant). The trainer resumes from results/train/<model>/<variant>/state/
-# (not a declared output, so the progress of a failed, killed or preempted job survives: on
-# SIGTERM it saves the state and exits, and the resubmitted job goes on), and writes model.pt,
-# log.csv and loss.png at the end.
+# Learned magnifiers, one run folder per variant, launched by torchrun (one process per GPU; python
+# alone on one; `gpus` and `nodes` per variant). The trainer resumes from
+# results/train/<model>/<variant>/state/ (not a declared output, so the progress of a failed,
+# killed or preempted job survives: on SIGTERM it saves the state and exits, and the resubmitted
+# job goes on), and writes model.pt, log.csv and loss.png at the end.
 
 
 rule train_flowmag:
@@ -30,6 +30,7 @@ rule train_flowmag:
         "benchmarks/train_flowmag/{variant}.tsv"
     wildcard_constraints:
         variant=one_of(PLAN.single_node("flowmag")),
+    priority: 1  # early: the methods trained here wait for it, and it holds both local cores
     conda:
         "../../envs/motionmag.yaml"
     threads: 2
@@ -79,6 +80,7 @@ rule train_synthetic:
         variant=one_of(
             sorted({v for m in PLAN.synthetic_models for v in PLAN.single_node(m)})
         ),
+    priority: 1  # early: the methods trained here wait for it, and it holds both local cores
     conda:
         "../../envs/motionmag.yaml"
     threads: 2
