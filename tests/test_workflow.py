@@ -156,7 +156,10 @@ def test_paper_config_builds_the_whole_dag(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     jobs = planned_jobs(result)
-    assert jobs.get("evaluate_pairs", 0) >= 5 * 4 and jobs.get("evaluate_sweep", 0) >= 2 * 5  # one job scores every flow model
+    # one job per benchmark and method: every alpha under every flow model (10 methods, 3 clips,
+    # 1 pair benchmark; one sweep job per method scores all 4 sweeps)
+    assert jobs["magnify"] == jobs["evaluate_cell"] == 3 * 10
+    assert jobs["magnify_pairs"] == jobs["evaluate_pairs"] == 10 and jobs["evaluate_sweep"] == 10
     assert jobs.get("download_dataset") or (ROOT / "resources" / "datasets" / "flowmag_test.zip").exists()
     # the real-datasets stage: every download, archive, frame index, statistics and shard job
     assert jobs["pair_stats"] == jobs["pair_shard"] == 346 and jobs["pair_manifest"] == 1

@@ -74,27 +74,32 @@ rule evaluate_pairs:
 
 
 # Oh et al.'s sweeps: each method magnifies every sample by its own alpha; SSIM against the truth.
+# One job per method scores every sweep (the method built once).
 rule evaluate_sweep:
     input:
-        samples="results/synthetic/{sweep}/manifest.json",
+        samples=expand("results/synthetic/{sweep}/manifest.json", sweep=PLAN.sweeps),
         checkpoint=method_checkpoint,
     output:
-        "results/sweeps/{sweep}/{method}.csv",
+        expand("results/sweeps/{sweep}/{{method}}.csv", sweep=PLAN.sweeps),
     log:
-        "logs/evaluate_sweep/{sweep}/{method}.log",
+        "logs/evaluate_sweep/{method}.log",
     benchmark:
-        "benchmarks/evaluate_sweep/{sweep}/{method}.tsv"
+        "benchmarks/evaluate_sweep/{method}.tsv"
     conda:
         "../../envs/motionmag.yaml"
     threads: 1  # locally two such jobs share the cores better than one at 2 threads; profiles set more
     resources:
         gpu=gpu_if_learned,
         mem_mb=mem_mb(4000),
-        runtime=120,
+        runtime=120 * len(PLAN.sweeps),
     params:
+        sweeps=PLAN.sweeps,
         settings=lambda wildcards: PLAN.two_frame_settings(wildcards.method),
         border=config["evaluation"]["sweep_border"],
-        protocol=lambda w: config["evaluation"]["sweep_protocols"].get(w.sweep, "oh"),
+        protocols=[
+            config["evaluation"]["sweep_protocols"].get(sweep, "oh")
+            for sweep in PLAN.sweeps
+        ],
         device=config["device"],
     script:
         "../scripts/evaluate_sweep.py"

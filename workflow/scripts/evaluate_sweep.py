@@ -5,14 +5,14 @@ sys.stderr = open(snakemake.log[0], "w")
 from motionmag.workflow.evaluate import evaluate_sweep
 
 evaluate_sweep(
-    sweep=snakemake.wildcards.sweep,
+    sweeps=snakemake.params.sweeps,
     method=snakemake.wildcards.method,
     settings=dict(snakemake.params.settings),
-    samples=snakemake.input.samples,
-    out_csv=snakemake.output[0],
+    samples=list(snakemake.input.samples),
+    out_csvs=list(snakemake.output),
     border=snakemake.params.border,
     device=snakemake.params.device,
     checkpoint=snakemake.input.checkpoint,
     threads=snakemake.threads,
-    protocol=snakemake.params.protocol,
+    protocols=snakemake.params.protocols,
 )

@@ -1,9 +1,9 @@
 """Stage ``evaluate``: one small result file per cell (benchmark x method x evaluation flow model
 x alpha), with its provenance (settings hash, code version, the checkpoint's sha256).
 
-Rules: ``evaluate_cell`` (a magnified clip under every evaluation flow model), ``evaluate_pairs``
-(a magnified pair benchmark, FlowMag's test protocol), ``evaluate_sweep`` (one method on one of
-Oh et al.'s synthetic sweeps).
+Rules: ``evaluate_cell`` (a method's magnifications of a clip, every alpha, under every evaluation
+flow model), ``evaluate_pairs`` (the same for a pair benchmark, FlowMag's test protocol),
+``evaluate_sweep`` (one method on every one of Oh et al.'s synthetic sweeps).
 """
 
 from __future__ import annotations
@@ -126,24 +126,35 @@ def evaluate_pairs(benchmark: str, method: str, flows: list[str], alphas: list[f
     return rows
 
 
-def evaluate_sweep(sweep: str, method: str, settings: dict, samples: str | Path, out_csv: str | Path,
-                   border: int = 8, device: str = "cpu", checkpoint: str | Path | None = None,
-                   threads: int | None = None, protocol: str = "oh"):
-    """One method on one synthetic sweep: a row per level (SSIM, PSNR against the ground truth).
-    ``samples``: the set's manifest; ``checkpoint``: a learned method's model; ``protocol``: oh
-    (Oh et al.'s scoring) or axial (Axial-MM's generic_eval.py: 5 px black pad, float output)."""
+def evaluate_sweep(sweeps: list[str], method: str, settings: dict, samples: list[str | Path],
+                   out_csvs: list[str | Path], border: int = 8, device: str = "cpu",
+                   checkpoint: str | Path | None = None, threads: int | None = None,
+                   protocols: list[str] | None = None) -> list:
+    """One method on each synthetic sweep in ``sweeps`` (the method built once): per sweep a table
+    with a row per level (SSIM, PSNR against the ground truth). ``samples``: each set's manifest;
+    ``out_csvs``: one file per sweep; ``checkpoint``: a learned method's model; ``protocols``: per
+    sweep, oh (Oh et al.'s scoring, the default) or axial (Axial-MM's generic_eval.py: 5 px black
+    pad, float output)."""
     from motionmag.synth.samples import SyntheticSet
     from motionmag.evaluate.sweep import evaluate_sweep as score_sweep
     from motionmag.methods import get_magnifier
 
+    protocols = protocols or ["oh"] * len(sweeps)
+    if not len(sweeps) == len(samples) == len(out_csvs) == len(protocols):
+        raise ValueError(f"{len(sweeps)} sweeps but {len(samples)} sample sets, {len(out_csvs)} result files "
+                         f"and {len(protocols)} protocols")
     set_threads(threads)
     settings = with_checkpoint(settings, checkpoint)
-    dataset = SyntheticSet(samples)
     magnifier = get_magnifier(method, device=device, **settings)
-    table = score_sweep(dataset, magnifier, border, device=device, progress=True, protocol=protocol)
-    cell = provenance(checkpoint_sha256(checkpoint), method, {k: v for k, v in settings.items() if k != "checkpoint"},
-                      border, protocol)
-    table = table.assign(benchmark=sweep, method=method, protocol=protocol, **cell, data_fingerprint=dataset.fingerprint)
-    write_csv(table.to_dict("records"), out_csv)
-    log(f"{sweep} {method}: {len(table)} levels -> {out_csv}")
-    return table
+    digest, method_settings = checkpoint_sha256(checkpoint), {k: v for k, v in settings.items() if k != "checkpoint"}
+    tables = []
+    for sweep, manifest, out_csv, protocol in zip(sweeps, samples, out_csvs, protocols):
+        dataset = SyntheticSet(manifest)
+        table = score_sweep(dataset, magnifier, border, device=device, progress=True, protocol=protocol)
+        cell = provenance(digest, method, method_settings, border, protocol)
+        table = table.assign(benchmark=sweep, method=method, protocol=protocol, **cell,
+                             data_fingerprint=dataset.fingerprint)
+        write_csv(table.to_dict("records"), out_csv)
+        log(f"{sweep} {method}: {len(table)} levels -> {out_csv}")
+        tables.append(table)
+    return tables
