@@ -10,6 +10,7 @@ rule demo_pairs:
         "logs/demo_pairs/{pairset}.log",
     wildcard_constraints:
         pairset=one_of(PLAN.demo_pair_sets),
+    priority: 1  # FlowMag's training waits for it
     conda:
         "../../envs/motionmag.yaml"
     resources:

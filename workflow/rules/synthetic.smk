@@ -1,5 +1,6 @@
 # Oh-style synthetic sets (frames A, B, C, amplified): training sets and the paper's evaluation
-# sweeps, generated one shard per job (each shard depends only on recipe, source and seed).
+# sweeps, generated one shard per job (each shard depends only on recipe, source and seed). Made
+# first (priority), as the trainings wait for them.
 
 
 rule synth_index:
@@ -9,6 +10,7 @@ rule synth_index:
         "results/synthetic/{synthset}/sources.json",
     log:
         "logs/synth_index/{synthset}.log",
+    priority: 1
     conda:
         "../../envs/motionmag.yaml"
     resources:
@@ -28,6 +30,7 @@ rule synth_shard:
         "results/synthetic/{synthset}/shard-{shard}.h5",
     log:
         "logs/synth_shard/{synthset}/{shard}.log",
+    priority: 1
     conda:
         "../../envs/motionmag.yaml"
     threads: 1
@@ -50,6 +53,7 @@ rule synth_manifest:
         "results/synthetic/{synthset}/manifest.json",
     log:
         "logs/synth_manifest/{synthset}.log",
+    priority: 1
     conda:
         "../../envs/motionmag.yaml"
     params:
