@@ -30,10 +30,10 @@ rule train_flowmag:
         "benchmarks/train_flowmag/{variant}.tsv"
     wildcard_constraints:
         variant=one_of(PLAN.single_node("flowmag")),
-    priority: 1  # early: the methods trained here wait for it, and it holds both local cores
+    priority: 1  # early: the methods trained here wait for it
     conda:
         "../../envs/motionmag.yaml"
-    threads: 2
+    threads: lambda wildcards: PLAN.variants["flowmag"][wildcards.variant]["threads"]
     resources:
         gpu=lambda wildcards: PLAN.variants["flowmag"][wildcards.variant]["gpus"],
         mem_mb=mem_mb(8000),
@@ -80,10 +80,10 @@ rule train_synthetic:
         variant=one_of(
             sorted({v for m in PLAN.synthetic_models for v in PLAN.single_node(m)})
         ),
-    priority: 1  # early: the methods trained here wait for it, and it holds both local cores
+    priority: 1  # early: the methods trained here wait for it
     conda:
         "../../envs/motionmag.yaml"
-    threads: 2
+    threads: lambda w: PLAN.variants[w.model][w.variant]["threads"]
     resources:
         gpu=lambda w: PLAN.variants[w.model][w.variant]["gpus"],
         mem_mb=mem_mb(8000),
